@@ -1,0 +1,5 @@
+"""``python -m exophone`` runs the command line."""
+
+from exophone.cli import main
+
+main()

@@ -1,0 +1,106 @@
+"""The wire shapes of the reference, field for field and in its order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from exophone.domain.model import Number
+from exophone.domain.money import format_micros
+
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+NUMBER_TYPES = ("Landline", "Mobile", "TollFree")
+
+
+def format_date(micros: int | None, tz: ZoneInfo) -> str | None:
+    """``YYYY-MM-DD HH:mm:ss`` in the server's zone, without an offset, as Exotel shows it."""
+    if micros is None:
+        return None
+    return datetime.fromtimestamp(micros / 1_000_000, UTC).astimezone(tz).strftime(DATE_FORMAT)
+
+
+def accounts_path(account_sid: str) -> str:
+    return f"/v2_beta/Accounts/{account_sid}"
+
+
+def country_entry(account_sid: str, code: str, name: str) -> dict[str, Any]:
+    base = f"{accounts_path(account_sid)}/AvailablePhoneNumbers/{code}"
+    return {
+        "country_code": code,
+        "country": name,
+        "uri": base,
+        "subresource_uris": {t: f"{base}/{t}" for t in NUMBER_TYPES},
+    }
+
+
+def available_number(n: Number) -> dict[str, Any]:
+    return {
+        "friendly_name": n.phone_number,
+        "phone_number": n.phone_number,
+        "capabilities": {"sms": n.sms, "voice": n.voice},
+        "country": n.country,
+        "region": n.region,
+        "one_time_price": format_micros(n.one_time_price),
+        "rental_price": format_micros(n.rental_price),
+        "incoming_rate": format_micros(n.incoming_rate),
+        "incoming_pulse": str(n.incoming_pulse),
+        "number_type": n.number_type.value,
+        "vanity_number": n.vanity,
+        "currency": n.currency,
+    }
+
+
+def incoming_number(n: Number, tz: ZoneInfo) -> dict[str, Any]:
+    assert n.account_sid is not None and n.sid is not None
+    return {
+        "sid": n.sid,
+        "date_created": format_date(n.date_created, tz),
+        "date_updated": format_date(n.date_updated, tz),
+        "account_sid": n.account_sid,
+        "friendly_name": n.friendly_name,
+        "phone_number": n.phone_number,
+        "capabilities": {"voice": n.voice, "sms": n.sms},
+        "country": n.country,
+        "region": n.region,
+        "one_time_price": format_micros(n.one_time_price),
+        "rental_price": format_micros(n.rental_price),
+        "incoming_rate": format_micros(n.incoming_rate),
+        "incoming_pulse": str(n.incoming_pulse),
+        "currency": n.currency,
+        "number_type": n.number_type.value,
+        "vanity_number": n.vanity,
+        "voice_url": n.voice_url,
+        "sms_url": n.sms_url,
+        "uri": f"{accounts_path(n.account_sid)}/IncomingPhoneNumbers/{n.sid}",
+    }
+
+
+def page_envelope(
+    *,
+    prefix: str,
+    account_sid: str,
+    page: int,
+    page_size: int,
+    has_more: bool,
+    numbers: list[Number],
+    tz: ZoneInfo,
+) -> dict[str, Any]:
+    """The paging envelope of IncomingPhoneNumbers, with absolute links."""
+    base = f"{prefix}{accounts_path(account_sid)}/IncomingPhoneNumbers"
+
+    def link(p: int) -> str:
+        return f"{base}?Page={p}&PageSize={page_size}"
+
+    return {
+        "page": page,
+        "page_size": page_size,
+        "uri": link(page),
+        "first_page_uri": link(0),
+        "next_page_uri": link(page + 1) if has_more else None,
+        "previous_page_uri": link(page - 1) if page > 0 else None,
+        "incoming_phone_numbers": [incoming_number(n, tz) for n in numbers],
+    }
+
+
+ACCEPTED = {"Status": 202, "Message": "Accepted"}

@@ -1,0 +1,79 @@
+"""Accounts, API keys and authentication."""
+
+from __future__ import annotations
+
+import re
+
+from exophone.domain import credentials
+from exophone.domain.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from exophone.domain.model import Account, AccountStatus, KeyStatus, NewApiKey
+from exophone.service.context import Context
+
+SID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,63}")
+AUTH_FAILED = "Authentication failed: check your API key and API token"
+
+
+def sid_from_name(name: str) -> str:
+    """A default account SID from its name: lowercase letters and digits."""
+    slug = re.sub(r"[^a-z0-9]+", "", name.lower())[:64]
+    if len(slug) < 2:
+        raise BadRequest(f"Cannot make an account SID from {name!r}; give one explicitly")
+    return slug
+
+
+def create_account(ctx: Context, name: str, sid: str | None = None) -> NewApiKey:
+    """Create an account with a first API key; the token is in the answer and nowhere else."""
+    name = name.strip()
+    if not name:
+        raise BadRequest("An account needs a name")
+    sid = sid if sid is not None else sid_from_name(name)
+    if not SID_PATTERN.fullmatch(sid):
+        raise BadRequest(
+            f"Invalid account SID {sid!r}: 2 to 64 letters, digits, '_' or '-', starting with"
+            " a letter or digit"
+        )
+    now = ctx.clock.now_us()
+    key, token = credentials.new_key(), credentials.new_token()
+    with ctx.store.transaction(write=True) as repo:
+        if not repo.insert_account(Account(sid, name, AccountStatus.ACTIVE, now)):
+            raise Conflict(f"An account with SID {sid!r} exists already")
+        repo.insert_api_key(key, sid, credentials.hash_token(token), "initial", now)
+    return NewApiKey(key=key, token=token, account_sid=sid)
+
+
+def create_key(ctx: Context, account_sid: str, label: str = "") -> NewApiKey:
+    """Add an API key to an account, so keys can be rotated without downtime."""
+    now = ctx.clock.now_us()
+    key, token = credentials.new_key(), credentials.new_token()
+    with ctx.store.transaction(write=True) as repo:
+        if repo.get_account(account_sid) is None:
+            raise NotFound(f"No account {account_sid!r}")
+        repo.insert_api_key(key, account_sid, credentials.hash_token(token), label, now)
+    return NewApiKey(key=key, token=token, account_sid=account_sid)
+
+
+def get_account(ctx: Context, sid: str) -> Account | None:
+    with ctx.store.transaction() as repo:
+        return repo.get_account(sid)
+
+
+def authenticate(ctx: Context, key: str, token: str, account_sid: str) -> str:
+    """The account an API key acts for, checked against the SID in the path.
+
+    Unknown keys, wrong tokens, revoked keys and disabled accounts all answer
+    the same 401, so a caller learns nothing about which it was; a good key
+    used on another account's SID is a 403.
+    """
+    with ctx.store.transaction() as repo:
+        record = repo.auth_record(key)
+    if record is None:
+        # Hash anyway so a wrong key costs the same time as a wrong token.
+        credentials.token_matches(token, "0" * 64)
+        raise Unauthorized(AUTH_FAILED)
+    if not credentials.token_matches(token, record.token_hash):
+        raise Unauthorized(AUTH_FAILED)
+    if record.key_status is not KeyStatus.ACTIVE or record.account_status is not AccountStatus.ACTIVE:
+        raise Unauthorized(AUTH_FAILED)
+    if record.account_sid != account_sid:
+        raise Forbidden(f"These credentials do not give access to account '{account_sid}'")
+    return record.account_sid

@@ -1,0 +1,41 @@
+"""What every use case needs: the store, a clock, an id source and the settings."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from exophone.config import Settings
+from exophone.domain.catalogue import Catalogue
+from exophone.store import Store
+
+
+class Clock(Protocol):
+    def now_us(self) -> int:
+        """Microseconds since the epoch, UTC."""
+
+
+class SystemClock:
+    def now_us(self) -> int:
+        return time.time_ns() // 1000
+
+
+class Ids(Protocol):
+    def sid(self) -> str:
+        """A new 32-character lowercase hex identifier."""
+
+
+class RandomIds:
+    def sid(self) -> str:
+        return uuid.uuid4().hex
+
+
+@dataclass
+class Context:
+    store: Store
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    ids: Ids = field(default_factory=RandomIds)
+    catalogue: Catalogue = field(default_factory=Catalogue.default)

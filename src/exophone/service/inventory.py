@@ -1,0 +1,80 @@
+"""Filling the inventory: generated numbers, priced from the catalogue."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Iterator
+
+from exophone.domain.generate import GeneratedNumber, generate
+from exophone.domain.model import NumberSpec
+from exophone.domain.numbers import NumberType
+from exophone.service.context import Context
+
+BATCH = 5_000
+# Generated numbers that collide with ones already held are replaced, within reason.
+MAX_ROUNDS = 20
+
+
+def priced(ctx: Context, generated: Iterable[GeneratedNumber]) -> Iterator[NumberSpec]:
+    for g in generated:
+        p = ctx.catalogue.lookup(g.country, g.number_type, g.region)
+        yield NumberSpec(
+            phone_number=g.e164,
+            national=g.national,
+            country=g.country,
+            number_type=g.number_type,
+            region=g.region,
+            sms=p.sms,
+            voice=p.voice,
+            vanity=g.vanity,
+            one_time_price=p.one_time_price,
+            rental_price=p.rental_price,
+            incoming_rate=p.incoming_rate,
+            incoming_pulse=p.incoming_pulse,
+            currency=p.currency,
+        )
+
+
+def add_numbers(ctx: Context, specs: Iterable[NumberSpec]) -> int:
+    """Add numbers for sale in batches; returns how many were new."""
+    added = 0
+    batch: list[NumberSpec] = []
+    for spec in specs:
+        batch.append(spec)
+        if len(batch) >= BATCH:
+            added += _insert(ctx, batch)
+            batch = []
+    if batch:
+        added += _insert(ctx, batch)
+    return added
+
+
+def _insert(ctx: Context, batch: list[NumberSpec]) -> int:
+    with ctx.store.transaction(write=True) as repo:
+        return repo.insert_numbers(batch, ctx.clock.now_us())
+
+
+def generate_numbers(
+    ctx: Context,
+    country: str,
+    number_type: str | NumberType,
+    count: int,
+    *,
+    region: str | None = None,
+    seed: int | None = None,
+) -> int:
+    """Add ``count`` new, valid, distinct numbers for sale; returns how many were added.
+
+    Numbers that the inventory holds already are replaced by fresh ones, so
+    the inventory grows by ``count`` unless the numbering space runs out.
+    """
+    kind = number_type if isinstance(number_type, NumberType) else NumberType.parse(number_type)
+    rng = random.Random(seed)
+    added = 0
+    for _ in range(MAX_ROUNDS):
+        wanted = count - added
+        if wanted <= 0:
+            break
+        batch = generate(country.upper(), kind, wanted, rng=rng, region=region)
+        added += add_numbers(ctx, priced(ctx, batch))
+    return added

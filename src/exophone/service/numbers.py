@@ -1,0 +1,167 @@
+"""Searching, buying and managing ExoPhones."""
+
+from __future__ import annotations
+
+import re
+
+from exophone.domain.errors import BadRequest, NotFound, NumberUnavailable
+from exophone.domain.model import Changes, Number, NumberStatus, SearchQuery
+from exophone.domain.numbers import NumberType, e164, national_compact, parse_number
+from exophone.domain.patterns import contains_to_like
+from exophone.domain.regions import region_codes
+from exophone.service.context import Context
+from exophone.store import Repository
+
+SID_FORM = re.compile(r"[0-9a-f]{32}")
+COUNTRY_FORM = re.compile(r"[A-Za-z]{2}")
+REGION_FORM = re.compile(r"[A-Za-z]{2,3}")
+
+
+def countries(ctx: Context) -> list[str]:
+    """ISO codes of the countries with numbers for sale."""
+    with ctx.store.transaction() as repo:
+        return repo.countries(NumberStatus.AVAILABLE)
+
+
+def search(
+    ctx: Context,
+    country: str,
+    number_type: str,
+    *,
+    region: str | None = None,
+    sms_only: bool = False,
+    contains: str | None = None,
+    limit: int | None = None,
+) -> list[Number]:
+    """Numbers for sale in a country and type, filtered, at most ``limit`` of them."""
+    kind = NumberType.parse(number_type)
+    code = country.strip().upper()
+    like = contains_to_like(contains) if contains is not None else None
+    region_code = _region(code, region) if region is not None else None
+    with ctx.store.transaction() as repo:
+        _require_country(repo, code, country)
+        query = SearchQuery(
+            country=code,
+            number_type=kind,
+            region=region_code,
+            sms_only=sms_only,
+            like=like,
+            limit=limit or ctx.settings.page_size,
+        )
+        return repo.search(query)
+
+
+def known_country(ctx: Context, country: str) -> str:
+    """The ISO code of a country the inventory has numbers in (any status), or a 404."""
+    code = country.strip().upper()
+    with ctx.store.transaction() as repo:
+        _require_country(repo, code, country)
+    return code
+
+
+def _require_country(repo: Repository, code: str, given: str) -> None:
+    if not COUNTRY_FORM.fullmatch(code) or not repo.has_country(code):
+        known = ", ".join(repo.countries(None)) or "none yet"
+        raise NotFound(f"No ExoPhones in country '{given}'; countries with numbers: {known}")
+
+
+def _region(country: str, region: str) -> str:
+    code = region.strip().upper()
+    if not REGION_FORM.fullmatch(code):
+        raise BadRequest(f"Invalid InRegion '{region}': a telecom circle code such as KA or DL")
+    valid = region_codes(country) if COUNTRY_FORM.fullmatch(country) else ()
+    if valid and code not in valid:
+        raise BadRequest(f"Unknown InRegion '{region}' for {country}; regions: {', '.join(valid)}")
+    return code
+
+
+def buy(
+    ctx: Context,
+    account_sid: str,
+    phone_number: str,
+    *,
+    voice_url: str | None = None,
+    sms_url: str | None = None,
+    friendly_name: str | None = None,
+) -> Number:
+    """Take a number for sale into the account; exactly one of two racing buyers wins."""
+    parsed = parse_number(phone_number, ctx.settings.home_region)
+    number = e164(parsed)
+    name = friendly_name or national_compact(parsed)
+    now = ctx.clock.now_us()
+    with ctx.store.transaction(write=True) as repo:
+        bought = repo.claim(number, account_sid, ctx.ids.sid(), name, voice_url, sms_url, now)
+        if bought is not None:
+            return bought
+        current = repo.get_number(number)
+    if current is not None and current.account_sid == account_sid:
+        raise NumberUnavailable(f"{number} already belongs to your account")
+    raise NumberUnavailable(f"{number} is not for sale")
+
+
+def get(ctx: Context, account_sid: str, ref: str) -> Number:
+    """An owned number by its sid or by the number itself (E.164 or national form)."""
+    with ctx.store.transaction() as repo:
+        found = _find(ctx, repo, account_sid, ref)
+    if found is None:
+        raise _not_found(ref)
+    return found
+
+
+def update(ctx: Context, account_sid: str, ref: str, changes: Changes) -> Number:
+    """Change the flow URLs or friendly name of an owned number; the rest stays."""
+    fields: dict[str, str | None] = {}
+    if changes.voice_url is not None:
+        fields["voice_url"] = changes.voice_url or None
+    if changes.sms_url is not None:
+        fields["sms_url"] = changes.sms_url or None
+    now = ctx.clock.now_us()
+    with ctx.store.transaction(write=True) as repo:
+        found = _find(ctx, repo, account_sid, ref)
+        if found is None or found.sid is None:
+            raise _not_found(ref)
+        if changes.friendly_name is not None:
+            fields["friendly_name"] = changes.friendly_name or _default_name(ctx, found)
+        if not fields:
+            return found
+        updated = repo.update_owned(account_sid, found.sid, fields, now)
+    if updated is None:  # released between the two statements by another process
+        raise _not_found(ref)
+    return updated
+
+
+def release(ctx: Context, account_sid: str, ref: str) -> None:
+    """Give a number back: it leaves the account at once and is for sale again."""
+    with ctx.store.transaction(write=True) as repo:
+        found = _find(ctx, repo, account_sid, ref)
+        if found is None or found.sid is None or not repo.release(account_sid, found.sid):
+            raise _not_found(ref)
+
+
+def list_owned(
+    ctx: Context, account_sid: str, page: int, page_size: int
+) -> tuple[list[Number], bool]:
+    """One page of the account's numbers, oldest purchase first, and whether more follow."""
+    with ctx.store.transaction() as repo:
+        rows = repo.list_owned(account_sid, page * page_size, page_size + 1)
+    return rows[:page_size], len(rows) > page_size
+
+
+def _find(ctx: Context, repo: Repository, account_sid: str, ref: str) -> Number | None:
+    text = ref.strip()
+    if SID_FORM.fullmatch(text):
+        return repo.owned_by_sid(account_sid, text)
+    try:
+        parsed = parse_number(text, ctx.settings.home_region)
+    except BadRequest:
+        return None
+    return repo.owned_by_number(account_sid, e164(parsed))
+
+
+def _default_name(ctx: Context, number: Number) -> str:
+    return national_compact(parse_number(number.phone_number, ctx.settings.home_region))
+
+
+def _not_found(ref: str) -> NotFound:
+    shown = ref if len(ref) <= 40 else ref[:40] + "..."
+    return NotFound(f"No ExoPhone '{shown}' in this account")

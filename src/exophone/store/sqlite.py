@@ -1,0 +1,101 @@
+"""SQLite engine: one file in WAL mode, the embedded default.
+
+Reads run inline on the calling thread (they take microseconds and never
+block in WAL mode); writes go through one writer thread per process with
+``BEGIN IMMEDIATE`` and a busy timeout, so writers from several processes
+queue on the file lock instead of failing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+from exophone.store.base import Store, in_executor
+from exophone.store.repository import Repository
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 10_000
+# Extra attempts on SQLITE_BUSY beyond the busy timeout itself.
+BUSY_RETRIES = 5
+
+
+class SQLiteStore(Store):
+    dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exophone-sqlite-w")
+
+    def yoyo_url(self) -> str:
+        return f"sqlite:///{self.path}"
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+            )
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self, *, write: bool = False) -> Iterator[Repository]:
+        conn = self._connection()
+        cur = conn.cursor()
+        _begin(cur, "BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield Repository(cur)
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+        finally:
+            cur.close()
+
+    async def read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return fn(*args, **kwargs)
+
+    async def write(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return await in_executor(self._writer, fn, *args, **kwargs)
+
+    def ping(self) -> None:
+        self._connection().execute("SELECT 1").fetchone()
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+
+def _begin(cur: sqlite3.Cursor, statement: str) -> None:
+    """Open a transaction, waiting out a busy database beyond the busy timeout."""
+    for attempt in range(BUSY_RETRIES + 1):
+        try:
+            cur.execute(statement)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == BUSY_RETRIES:
+                raise
+            time.sleep(0.01 * 2**attempt)

@@ -1,0 +1,37 @@
+"""Database URLs: ``sqlite:///path/to/file.db`` or ``postgresql://user@host/db``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from exophone.domain.errors import BadRequest
+from exophone.store.base import Store
+
+DEFAULT_URL = "sqlite:///exophone.db"
+
+
+def sqlite_path(url: str) -> Path:
+    """``sqlite:///rel.db`` is relative to the working directory; ``sqlite:////abs.db`` absolute."""
+    return Path(url[len("sqlite:///") :])
+
+
+def open_store(url: str, *, migrate: bool = True, pool_size: int = 10) -> Store:
+    """Open (and by default migrate) the store a database URL names."""
+    scheme = urlsplit(url).scheme.split("+", 1)[0]
+    store: Store
+    if scheme == "sqlite":
+        if not url.startswith("sqlite:///") or url == "sqlite:///":
+            raise BadRequest(f"SQLite URLs look like sqlite:///path/to/file.db, not {url!r}")
+        from exophone.store.sqlite import SQLiteStore
+
+        store = SQLiteStore(sqlite_path(url))
+    elif scheme in ("postgresql", "postgres"):
+        from exophone.store.postgres import PostgresStore
+
+        store = PostgresStore(url, pool_size=pool_size)
+    else:
+        raise BadRequest(f"Unsupported database URL {url!r}: use sqlite:/// or postgresql://")
+    if migrate:
+        store.migrate()
+    return store
