@@ -121,7 +121,7 @@ class Api:
         return f"/v2_beta/Accounts/{sid}{rest}"
 
     def request(
-        self, method: str, url: str, *, creds: NewApiKey | None | bool = True, **kw: Any
+        self, method: str, url: str, *, creds: NewApiKey | bool | None = True, **kw: Any
     ) -> httpx.Response:
         headers = dict(kw.pop("headers", {}) or {})
         if creds is True:

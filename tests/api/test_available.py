@@ -72,7 +72,7 @@ def test_search_returns_bare_array_with_reference_fields_and_types(api: Api) -> 
     assert first["number_type"] == "Landline"
     assert first["vanity_number"] is False
     assert first["currency"] == "INR"
-    vanity = [i for i in items if i["phone_number"] == "+918023457777"][0]
+    vanity = next(i for i in items if i["phone_number"] == "+918023457777")
     assert vanity["vanity_number"] is True
 
 

@@ -53,7 +53,9 @@ def test_missing_credentials_answer_401_with_challenge(api: Api, method: str, re
     ],
 )
 def test_malformed_or_unknown_credentials_answer_401(api: Api, header: str) -> None:
-    resp = api.get(api.path("/IncomingPhoneNumbers"), creds=False, headers={"Authorization": header})
+    resp = api.get(
+        api.path("/IncomingPhoneNumbers"), creds=False, headers={"Authorization": header}
+    )
     assert resp.status_code == 401
     _envelope(resp, 401)
 
@@ -177,7 +179,9 @@ def test_body_too_large_without_length_is_413(api: Api) -> None:
     _envelope(resp, 413)
 
 
-def test_unexpected_failure_is_500_without_details(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unexpected_failure_is_500_without_details(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from exophone.service import numbers
 
     def boom(*args: object, **kwargs: object) -> None:

@@ -93,7 +93,14 @@ def test_prices() -> None:
 def test_flow_url() -> None:
     assert flow_url("VoiceUrl", " https://x.example/a?b=1 ") == "https://x.example/a?b=1"
     assert flow_url("VoiceUrl", "") is None
-    for bad in ("ftp://x", "http://", "x", "https://a b.com", "http://x:99999/", "https://" + "a" * 2050):
+    for bad in (
+        "ftp://x",
+        "http://",
+        "x",
+        "https://a b.com",
+        "http://x:99999/",
+        "https://" + "a" * 2050,
+    ):
         with pytest.raises(BadRequest):
             flow_url("VoiceUrl", bad)
 

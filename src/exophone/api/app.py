@@ -11,14 +11,15 @@ import falcon
 import falcon.asgi
 
 from exophone.api import errors, resources
-from exophone.api.docs import OpenAPIDocument, DocsPage
+from exophone.api.docs import DocsPage, OpenAPIDocument
+from exophone.api.errors import App
 from exophone.service.context import Context
 
 PREFIX = "/v2_beta/Accounts/{sid}"
 
 
-def create_app(ctx: Context) -> falcon.asgi.App:
-    app = falcon.asgi.App(media_type=falcon.MEDIA_JSON)
+def create_app(ctx: Context) -> App:
+    app: App = falcon.asgi.App(media_type=falcon.MEDIA_JSON)
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.keep_blank_qs_values = False
     app.resp_options.secure_cookies_by_default = True

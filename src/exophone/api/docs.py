@@ -75,7 +75,8 @@ def docs_html() -> bytes:
                     p = _deref(doc, p)
                     parts.append(
                         f"<tr><td><code>{_e(p.get('name', ''))}</code></td>"
-                        f"<td>{_e(p.get('in', ''))}</td><td>{_e(p.get('description', ''))}</td></tr>"
+                        f"<td>{_e(p.get('in', ''))}</td>"
+                        f"<td>{_e(p.get('description', ''))}</td></tr>"
                     )
                 parts.append("</table>")
             parts.append("<p>Responses:</p><ul>")

@@ -17,6 +17,8 @@ import orjson
 
 from exophone.domain.errors import ExophoneError, MethodNotAllowed, RateLimited, Unauthorized
 
+App = falcon.asgi.App[falcon.asgi.Request, falcon.asgi.Response]
+
 log = logging.getLogger("exophone.api")
 
 WWW_AUTHENTICATE = 'Basic realm="exophone"'
@@ -65,7 +67,7 @@ async def handle_http_error(
     elif ex.description:
         message = ex.description
     _answer(resp, status, message)
-    for name, value in (ex.headers or {}).items():
+    for name, value in dict(ex.headers or {}).items():
         if name.lower() in ("allow", "retry-after", "www-authenticate"):
             resp.set_header(name, value)
 
@@ -77,7 +79,7 @@ async def handle_unexpected(
     _answer(resp, 500, "Internal server error")
 
 
-def install(app: falcon.asgi.App) -> None:
+def install(app: App) -> None:
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(falcon.HTTPError, handle_http_error)
     app.add_error_handler(ExophoneError, handle_exophone_error)

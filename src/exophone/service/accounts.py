@@ -72,7 +72,10 @@ def authenticate(ctx: Context, key: str, token: str, account_sid: str) -> str:
         raise Unauthorized(AUTH_FAILED)
     if not credentials.token_matches(token, record.token_hash):
         raise Unauthorized(AUTH_FAILED)
-    if record.key_status is not KeyStatus.ACTIVE or record.account_status is not AccountStatus.ACTIVE:
+    if (
+        record.key_status is not KeyStatus.ACTIVE
+        or record.account_status is not AccountStatus.ACTIVE
+    ):
         raise Unauthorized(AUTH_FAILED)
     if record.account_sid != account_sid:
         raise Forbidden(f"These credentials do not give access to account '{account_sid}'")

@@ -14,8 +14,8 @@ DEMO_NAME = "Demo account"
 
 # (country, type, region or None, count): India in depth, a few others beside it.
 DEMO_INVENTORY: tuple[tuple[str, str, str | None, int], ...] = (
-    *((("IN", "Landline", circle, 150) for circle in
-       ("AP", "DL", "KA", "KL", "MH", "MP", "MU", "RJ", "TN", "WB"))),
+    *(("IN", "Landline", circle, 150) for circle in
+       ("AP", "DL", "KA", "KL", "MH", "MP", "MU", "RJ", "TN", "WB")),
     ("IN", "Mobile", None, 1000),
     ("IN", "TollFree", None, 200),
     ("SG", "Landline", None, 100),

@@ -48,7 +48,7 @@ class PostgresStore(Store):
         # Row-level guards in the SQL (UPDATE ... WHERE status = ...) make
         # writes race-safe under READ COMMITTED; no table lock is needed.
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            yield PgRepository(cur)  # type: ignore[arg-type]
+            yield PgRepository(cur)
 
     async def read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return await in_executor(self._threads, fn, *args, **kwargs)

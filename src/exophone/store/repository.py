@@ -25,7 +25,8 @@ from exophone.domain.numbers import NumberType
 
 
 class Cursor(Protocol):
-    rowcount: int
+    @property
+    def rowcount(self) -> int: ...
 
     def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
     def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> Any: ...
