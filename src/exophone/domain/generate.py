@@ -285,14 +285,7 @@ def _lengths(metadata: PhoneMetadata, desc: PhoneNumberDesc) -> tuple[int, ...]:
 
 
 def _accepted_types(number_type: NumberType) -> frozenset[int]:
-    return frozenset(t for t in _LIB_TYPES if number_type.accepts(t))
-
-
-_LIB_TYPES = tuple(
-    getattr(PhoneNumberType, name)
-    for name in dir(PhoneNumberType)
-    if name.isupper() and isinstance(getattr(PhoneNumberType, name), int)
-)
+    return frozenset(t for t in PhoneNumberType.values() if number_type.accepts(t))
 
 _IN_ROOTS: dict[NumberType, tuple[tuple[str, ...], tuple[int, ...]]] = {
     NumberType.MOBILE: (("6", "7", "8", "9"), (10,)),
