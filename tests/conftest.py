@@ -4,6 +4,8 @@ talks to the app in-process or over real HTTP on a free port."""
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 import base64
 import threading
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ from typing import Any
 
 import httpx
 import phonenumbers
+import psycopg
 import pytest
 import uvicorn
 
@@ -25,9 +28,25 @@ from exophone.service.context import Context
 from exophone.store import open_store
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'exophone.db'}"
+POSTGRES_URL = os.environ.get("EXOPHONE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database on each store: a SQLite file, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'exophone.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need EXOPHONE_TEST_POSTGRES_URL (set by .ci/run)")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{POSTGRES_URL}?schema={schema}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture

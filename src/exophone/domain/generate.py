@@ -287,6 +287,7 @@ def _lengths(metadata: PhoneMetadata, desc: PhoneNumberDesc) -> tuple[int, ...]:
 def _accepted_types(number_type: NumberType) -> frozenset[int]:
     return frozenset(t for t in PhoneNumberType.values() if number_type.accepts(t))
 
+
 _IN_ROOTS: dict[NumberType, tuple[tuple[str, ...], tuple[int, ...]]] = {
     NumberType.MOBILE: (("6", "7", "8", "9"), (10,)),
     NumberType.TOLL_FREE: (("1800",), (10, 11)),

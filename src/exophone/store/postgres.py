@@ -6,18 +6,34 @@ event loop never waits on the network.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from psycopg_pool import ConnectionPool
+
+from exophone.domain.errors import BadRequest
 
 from exophone.store.base import Store, in_executor
 from exophone.store.repository import Repository
 
+SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+def _split_schema(url: str) -> tuple[str, str | None]:
+    """Take yoyo's ``?schema=name`` out of a URL: libpq does not know it."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), None)
+    if schema is not None and not SCHEMA_NAME.fullmatch(schema):
+        raise BadRequest(f"Invalid schema name {schema!r} in the database URL")
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    return urlunsplit(parts._replace(query=rest)), schema
 
 
 class PgRepository(Repository):
@@ -29,11 +45,15 @@ class PostgresStore(Store):
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        conninfo, schema = _split_schema(self.url)
+        options = "-c timezone=UTC"
+        if schema:
+            options += f" -c search_path={schema}"
         self.pool = ConnectionPool(
-            self.url,
+            conninfo,
             min_size=1,
             max_size=pool_size,
-            kwargs={"autocommit": False, "options": "-c timezone=UTC"},
+            kwargs={"autocommit": False, "options": options},
             open=True,
         )
         self._threads = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="exophone-pg")
