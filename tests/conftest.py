@@ -4,10 +4,10 @@ talks to the app in-process or over real HTTP on a free port."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 import base64
+import os
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,6 @@ from exophone.domain.numbers import NumberType, national_digits
 from exophone.service import accounts, inventory
 from exophone.service.context import Context
 from exophone.store import open_store
-
 
 POSTGRES_URL = os.environ.get("EXOPHONE_TEST_POSTGRES_URL")
 

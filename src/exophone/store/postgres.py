@@ -16,7 +16,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from psycopg_pool import ConnectionPool
 
 from exophone.domain.errors import BadRequest
-
 from exophone.store.base import Store, in_executor
 from exophone.store.repository import Repository
 
