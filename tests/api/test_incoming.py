@@ -291,3 +291,22 @@ class _Later:
 
     def now_us(self) -> int:
         return self.clock.now_us() + self.offset  # type: ignore[attr-defined, no-any-return]
+
+
+class _Fixed:
+    def __init__(self, micros: int) -> None:
+        self.micros = micros
+
+    def now_us(self) -> int:
+        return self.micros
+
+
+def test_dates_are_in_the_server_time_zone(api: Api) -> None:
+    # 2026-01-01 00:00:00 UTC
+    api.world.ctx.clock = _Fixed(1_767_225_600_000_000)
+    bought = api.buy("+911123456701")
+    assert bought["date_created"] == "2026-01-01 05:30:00"  # Asia/Kolkata by default
+    assert bought["date_updated"] == "2026-01-01 05:30:00"
+    api.world.ctx.settings = api.world.ctx.settings.with_(timezone="UTC")
+    again = api.get(api.path(f"/IncomingPhoneNumbers/{bought['sid']}")).json()
+    assert again["date_created"] == "2026-01-01 00:00:00"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,13 @@ def format_date(micros: int | None, tz: ZoneInfo) -> str | None:
     """``YYYY-MM-DD HH:mm:ss`` in the server's zone, without an offset, as Exotel shows it."""
     if micros is None:
         return None
-    return datetime.fromtimestamp(micros / 1_000_000, UTC).astimezone(tz).strftime(DATE_FORMAT)
+    return _format_second(micros // 1_000_000, tz)
+
+
+@lru_cache(maxsize=8192)
+def _format_second(seconds: int, tz: ZoneInfo) -> str:
+    # Numbers are read far more often than changed: the same dates recur.
+    return datetime.fromtimestamp(seconds, UTC).astimezone(tz).strftime(DATE_FORMAT)
 
 
 def accounts_path(account_sid: str) -> str:
