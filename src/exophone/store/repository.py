@@ -247,17 +247,15 @@ class Repository:
         return None if row is None else _number(row)
 
     def owned_by_sid(self, account_sid: str, sid: str) -> Number | None:
-        self._exec(
-            f"SELECT {NUMBER_COLUMNS} FROM numbers WHERE sid = ? AND account_sid = ?",
-            (sid, account_sid),
-        )
-        row = self.cur.fetchone()
-        return None if row is None else _number(row)
+        return self._owned("sid", sid, account_sid)
 
     def owned_by_number(self, account_sid: str, phone_number: str) -> Number | None:
+        return self._owned("phone_number", phone_number, account_sid)
+
+    def _owned(self, column: str, value: str, account_sid: str) -> Number | None:
         self._exec(
-            f"SELECT {NUMBER_COLUMNS} FROM numbers WHERE phone_number = ? AND account_sid = ?",
-            (phone_number, account_sid),
+            f"SELECT {NUMBER_COLUMNS} FROM numbers WHERE {column} = ? AND account_sid = ?",
+            (value, account_sid),
         )
         row = self.cur.fetchone()
         return None if row is None else _number(row)
