@@ -201,3 +201,13 @@ def test_openapi_and_docs_are_served(api: Api) -> None:
     assert docs.status_code == 200
     assert docs.headers["content-type"].startswith("text/html")
     assert "IncomingPhoneNumbers" in docs.text
+
+
+def test_revoked_key_answers_401_at_once(api: Api) -> None:
+    ctx = api.world.ctx
+    spare = accounts.create_key(ctx, "acme", "spare")
+    path = api.path("/IncomingPhoneNumbers")
+    assert api.get(path, creds=spare).status_code == 200
+    accounts.revoke_key(ctx, "acme", spare.key)
+    assert api.get(path, creds=spare).status_code == 401
+    assert api.get(path).status_code == 200  # the other key still works

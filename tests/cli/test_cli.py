@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import phonenumbers
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from exophone.cli import cli
 from exophone.config import Settings
+from exophone.domain.errors import Unauthorized
 from exophone.domain.model import SearchQuery
 from exophone.domain.numbers import NumberType
 from exophone.domain.regions import IN_CIRCLES
@@ -97,3 +98,78 @@ def test_inventory_generate_rejects_bad_input(tmp_path: Path) -> None:
               "--database-url", url],
     )  # fmt: skip
     assert bad_type.exit_code == 2
+
+
+def _run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_account_lifecycle_and_key_rotation(tmp_path: Path) -> None:
+    url = _db(tmp_path)
+    created = json.loads(_run("accounts", "create", "Acme", "--json", "--database-url", url).output)
+    second = json.loads(
+        _run(
+            "keys", "create", "acme", "--label", "rotation", "--json", "--database-url", url
+        ).output
+    )
+    assert second["account_sid"] == "acme"
+    assert second["api_key"] != created["api_key"]
+    keys = json.loads(_run("keys", "list", "acme", "--json", "--database-url", url).output)
+    assert [(k["key"], k["status"]) for k in keys] == [
+        (created["api_key"], "active"),
+        (second["api_key"], "active"),
+    ]
+    assert all("token" not in json.dumps(k) for k in keys)
+
+    ctx = Context(store=open_store(url), settings=Settings(database_url=url))
+    try:
+
+        def works(creds: dict[str, str]) -> bool:
+            try:
+                accounts.authenticate(ctx, creds["api_key"], creds["api_token"], "acme")
+            except Unauthorized:
+                return False
+            return True
+
+        assert works(created) and works(second)
+        revoked = _run("keys", "revoke", "acme", created["api_key"], "--database-url", url)
+        assert revoked.exit_code == 0
+        assert not works(created)
+        assert works(second)
+        again = _run("keys", "revoke", "acme", created["api_key"], "--database-url", url)
+        assert again.exit_code == 1
+
+        assert _run("accounts", "disable", "acme", "--database-url", url).exit_code == 0
+        assert not works(second)
+        shown = json.loads(_run("accounts", "show", "acme", "--json", "--database-url", url).output)
+        assert shown["status"] == "disabled"
+        assert [k["status"] for k in shown["keys"]] == ["revoked", "active"]
+        assert _run("accounts", "enable", "acme", "--database-url", url).exit_code == 0
+        assert works(second)
+    finally:
+        ctx.store.close()
+    listed = _run("accounts", "list", "--database-url", url)
+    assert listed.exit_code == 0
+    assert "acme" in listed.output
+    assert _run("accounts", "show", "nobody", "--database-url", url).exit_code == 1
+    assert _run("keys", "list", "nobody", "--database-url", url).exit_code == 1
+
+
+def test_inventory_stats(tmp_path: Path) -> None:
+    url = _db(tmp_path)
+    for args in (("IN", "Mobile", "KA", "20"), ("MY", "Landline", None, "5")):
+        country, kind, region, count = args
+        cmd = ["inventory", "generate", "--country", country, "--type", kind, "--count", count]
+        cmd += ["--region", region] if region else []
+        assert _run(*cmd, "--database-url", url).exit_code == 0
+    rows = json.loads(_run("inventory", "stats", "--json", "--database-url", url).output)
+    assert rows == [
+        {"country": "IN", "number_type": "Mobile", "region": "KA", "status": "available",
+         "count": 20},
+        {"country": "MY", "number_type": "Landline", "region": "MY", "status": "available",
+         "count": 5},
+    ]  # fmt: skip
+    table = _run("inventory", "stats", "--database-url", url)
+    assert table.exit_code == 0
+    assert "For sale" in table.output
+    assert "25" in table.output

@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.table import Table
 
+from exophone.api.wire import format_date
 from exophone.config import DEFAULT_TIMEZONE, Settings
 from exophone.domain.errors import ExophoneError
+from exophone.domain.model import Account, AccountStatus, ApiKey, NewApiKey
 from exophone.domain.numbers import NumberType
 from exophone.service import accounts, inventory
 from exophone.service.context import Context
@@ -34,6 +39,15 @@ database_option = click.option(
 def _context(database_url: str, **settings: Any) -> Context:
     s = Settings.from_env(database_url=database_url, **settings)
     return Context(store=open_store(s.database_url, pool_size=s.pool_size), settings=s)
+
+
+@contextmanager
+def _opened(database_url: str) -> Iterator[Context]:
+    ctx = _context(database_url)
+    try:
+        yield ctx
+    finally:
+        ctx.store.close()
 
 
 class ExophoneGroup(click.Group):
@@ -127,11 +141,12 @@ def accounts_group() -> None:
 @database_option
 def accounts_create(name: str, sid: str | None, as_json: bool, database_url: str) -> None:
     """Create an account; prints its SID, API key and API token (shown only here)."""
-    ctx = _context(database_url)
-    try:
+    with _opened(database_url) as ctx:
         created = accounts.create_account(ctx, name, sid)
-    finally:
-        ctx.store.close()
+    _print_credentials(created, as_json)
+
+
+def _print_credentials(created: NewApiKey, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"account_sid": created.account_sid, "api_key": created.key,
                                "api_token": created.token}))  # fmt: skip
@@ -140,6 +155,127 @@ def accounts_create(name: str, sid: str | None, as_json: bool, database_url: str
     console.print(f"API key:     {created.key}", highlight=False)
     console.print(f"API token:   {created.token}", highlight=False)
     console.print("[dim]The token is shown only now; store it safely.[/dim]")
+
+
+def _account_json(ctx: Context, account: Account) -> dict[str, Any]:
+    return {
+        "sid": account.sid,
+        "name": account.name,
+        "status": account.status.value,
+        "created_at": format_date(account.created_at, ctx.settings.tz),
+    }
+
+
+@accounts_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@database_option
+def accounts_list(as_json: bool, database_url: str) -> None:
+    """List every account."""
+    with _opened(database_url) as ctx:
+        rows = [_account_json(ctx, a) for a in accounts.list_accounts(ctx)]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    table = Table("SID", "Name", "Status", "Created")
+    for row in rows:
+        table.add_row(row["sid"], row["name"], row["status"], row["created_at"])
+    console.print(table)
+
+
+@accounts_group.command("show")
+@click.argument("sid")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@database_option
+def accounts_show(sid: str, as_json: bool, database_url: str) -> None:
+    """Show an account and its API keys (never their tokens)."""
+    with _opened(database_url) as ctx:
+        data = _account_json(ctx, accounts.require_account(ctx, sid))
+        data["keys"] = [_key_json(ctx, k) for k in accounts.list_keys(ctx, sid)]
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    console.print(f"account SID: {data['sid']}\nname:        {data['name']}\n"
+                  f"status:      {data['status']}\ncreated:     {data['created_at']}",
+                  highlight=False)  # fmt: skip
+    console.print(_keys_table(data["keys"]))
+
+
+@accounts_group.command("disable")
+@click.argument("sid")
+@database_option
+def accounts_disable(sid: str, database_url: str) -> None:
+    """Disable an account: its keys answer 401 at once."""
+    with _opened(database_url) as ctx:
+        accounts.set_status(ctx, sid, AccountStatus.DISABLED)
+    console.print(f"account {sid} disabled", highlight=False)
+
+
+@accounts_group.command("enable")
+@click.argument("sid")
+@database_option
+def accounts_enable(sid: str, database_url: str) -> None:
+    """Enable a disabled account again."""
+    with _opened(database_url) as ctx:
+        accounts.set_status(ctx, sid, AccountStatus.ACTIVE)
+    console.print(f"account {sid} enabled", highlight=False)
+
+
+@cli.group("keys")
+def keys_group() -> None:
+    """Create, list and revoke an account's API keys (rotate without downtime)."""
+
+
+def _key_json(ctx: Context, key: ApiKey) -> dict[str, Any]:
+    return {
+        "key": key.key,
+        "label": key.label,
+        "status": key.status.value,
+        "created_at": format_date(key.created_at, ctx.settings.tz),
+    }
+
+
+def _keys_table(keys: list[dict[str, Any]]) -> Table:
+    table = Table("API key", "Label", "Status", "Created")
+    for k in keys:
+        table.add_row(k["key"], k["label"], k["status"], k["created_at"])
+    return table
+
+
+@keys_group.command("create")
+@click.argument("account")
+@click.option("--label", default="", help="A note to tell keys apart.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@database_option
+def keys_create(account: str, label: str, as_json: bool, database_url: str) -> None:
+    """Add an API key to ACCOUNT; prints the token, shown only here."""
+    with _opened(database_url) as ctx:
+        created = accounts.create_key(ctx, account, label)
+    _print_credentials(created, as_json)
+
+
+@keys_group.command("list")
+@click.argument("account")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@database_option
+def keys_list(account: str, as_json: bool, database_url: str) -> None:
+    """List ACCOUNT's API keys (never their tokens)."""
+    with _opened(database_url) as ctx:
+        keys = [_key_json(ctx, k) for k in accounts.list_keys(ctx, account)]
+    if as_json:
+        click.echo(json.dumps(keys))
+        return
+    console.print(_keys_table(keys))
+
+
+@keys_group.command("revoke")
+@click.argument("account")
+@click.argument("key")
+@database_option
+def keys_revoke(account: str, key: str, database_url: str) -> None:
+    """Revoke KEY of ACCOUNT: requests with it answer 401 at once."""
+    with _opened(database_url) as ctx:
+        accounts.revoke_key(ctx, account, key)
+    console.print(f"key {key} revoked", highlight=False)
 
 
 @cli.group("inventory")
@@ -164,16 +300,40 @@ def inventory_generate(
     database_url: str,
 ) -> None:  # fmt: skip
     """Add COUNT valid, distinct numbers for sale, priced from the catalogue."""
-    ctx = _context(database_url)
-    try:
+    with _opened(database_url) as ctx:
         added = inventory.generate_numbers(
             ctx, country, number_type, count, region=region.upper() if region else None, seed=seed
         )
-    finally:
-        ctx.store.close()
     console.print(f"added {added} {NumberType.parse(number_type).value} numbers in "
                   f"{country.upper()}{' ' + region.upper() if region else ''}",
                   highlight=False)  # fmt: skip
+
+
+@inventory_group.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@database_option
+def inventory_stats(as_json: bool, database_url: str) -> None:
+    """Count numbers by country, type, region and status."""
+    with _opened(database_url) as ctx:
+        rows = inventory.stats(ctx)
+    if as_json:
+        keys = ("country", "number_type", "region", "status", "count")
+        click.echo(json.dumps([dict(zip(keys, row, strict=True)) for row in rows]))
+        return
+    table = Table("Country", "Type", "Region", "For sale", "Owned", "Total")
+    groups: dict[tuple[str, str, str], dict[str, int]] = {}
+    for country, kind, region, status, count in rows:
+        groups.setdefault((country, kind, region), {})[status] = count
+    totals = {"available": 0, "owned": 0}
+    for (country, kind, region), counts in groups.items():
+        sale, owned = counts.get("available", 0), counts.get("owned", 0)
+        totals["available"] += sale
+        totals["owned"] += owned
+        table.add_row(country, kind, region, f"{sale:,}", f"{owned:,}", f"{sale + owned:,}")
+    sale, owned = totals["available"], totals["owned"]
+    table.add_section()
+    table.add_row("all", "", "", f"{sale:,}", f"{owned:,}", f"{sale + owned:,}")
+    console.print(table)
 
 
 def main() -> None:

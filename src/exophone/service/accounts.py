@@ -6,7 +6,7 @@ import re
 
 from exophone.domain import credentials
 from exophone.domain.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
-from exophone.domain.model import Account, AccountStatus, KeyStatus, NewApiKey
+from exophone.domain.model import Account, AccountStatus, ApiKey, KeyStatus, NewApiKey
 from exophone.service.context import Context
 
 SID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,63}")
@@ -55,6 +55,43 @@ def create_key(ctx: Context, account_sid: str, label: str = "") -> NewApiKey:
 def get_account(ctx: Context, sid: str) -> Account | None:
     with ctx.store.transaction() as repo:
         return repo.get_account(sid)
+
+
+def require_account(ctx: Context, sid: str) -> Account:
+    account = get_account(ctx, sid)
+    if account is None:
+        raise NotFound(f"No account {sid!r}")
+    return account
+
+
+def list_accounts(ctx: Context) -> list[Account]:
+    with ctx.store.transaction() as repo:
+        return repo.list_accounts()
+
+
+def set_status(ctx: Context, sid: str, status: AccountStatus) -> Account:
+    """Disable or enable an account; a disabled account's keys answer 401 at once."""
+    with ctx.store.transaction(write=True) as repo:
+        if not repo.set_account_status(sid, status):
+            raise NotFound(f"No account {sid!r}")
+        account = repo.get_account(sid)
+    assert account is not None
+    return account
+
+
+def list_keys(ctx: Context, sid: str) -> list[ApiKey]:
+    require_account(ctx, sid)
+    with ctx.store.transaction() as repo:
+        return repo.list_api_keys(sid)
+
+
+def revoke_key(ctx: Context, sid: str, key: str) -> None:
+    """Revoke one key: requests with it answer 401 at once, on every API process."""
+    with ctx.store.transaction(write=True) as repo:
+        if repo.get_account(sid) is None:
+            raise NotFound(f"No account {sid!r}")
+        if not repo.revoke_api_key(sid, key, ctx.clock.now_us()):
+            raise NotFound(f"No active API key {key!r} in account {sid!r}")
 
 
 def authenticate(ctx: Context, key: str, token: str, account_sid: str) -> str:

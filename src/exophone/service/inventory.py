@@ -54,6 +54,12 @@ def _insert(ctx: Context, batch: list[NumberSpec]) -> int:
         return repo.insert_numbers(batch, ctx.clock.now_us())
 
 
+def stats(ctx: Context) -> list[tuple[str, str, str, str, int]]:
+    """(country, type, region, status, count) for every group the inventory holds."""
+    with ctx.store.transaction() as repo:
+        return repo.stats()
+
+
 def generate_numbers(
     ctx: Context,
     country: str,

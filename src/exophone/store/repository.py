@@ -127,6 +127,15 @@ class Repository:
         )
         return [ApiKey(r[0], r[1], r[2], KeyStatus(r[3]), r[4]) for r in self.cur.fetchall()]
 
+    def revoke_api_key(self, account_sid: str, key: str, now: int) -> bool:
+        """Revoke an active key of the account; False if there is none such."""
+        self._exec(
+            "UPDATE api_keys SET status = 'revoked', revoked_at = ?"
+            " WHERE key = ? AND account_sid = ? AND status = 'active'",
+            (now, key, account_sid),
+        )
+        return bool(self.cur.rowcount == 1)
+
     def auth_record(self, key: str) -> AuthRecord | None:
         self._exec(
             "SELECT k.key, k.token_hash, k.status, a.sid, a.status"
@@ -194,6 +203,15 @@ class Repository:
                 (status.value, status.value),
             )
         return [r[0] for r in self.cur.fetchall()]
+
+    def stats(self) -> list[tuple[str, str, str, str, int]]:
+        """Counts of numbers by country, type, region and status."""
+        self._exec(
+            "SELECT country, number_type, region, status, COUNT(*) FROM numbers"
+            " GROUP BY country, number_type, region, status"
+            " ORDER BY country, number_type, region, status"
+        )
+        return [(r[0], r[1], r[2], r[3], int(r[4])) for r in self.cur.fetchall()]
 
     def has_country(self, country: str) -> bool:
         self._exec("SELECT 1 FROM numbers WHERE country = ? LIMIT 1", (country,))
