@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from exophone.api.wire import format_date
@@ -18,9 +22,10 @@ from exophone.config import DEFAULT_TIMEZONE, Settings
 from exophone.domain.errors import ExophoneError
 from exophone.domain.model import Account, AccountStatus, ApiKey, NewApiKey
 from exophone.domain.numbers import NumberType
-from exophone.service import accounts, inventory
+from exophone.service import accounts, importing, inventory
 from exophone.service.context import Context
 from exophone.service.demo import seed_demo
+from exophone.service.importing import FORMATS
 from exophone.store import open_store
 from exophone.store.urls import DEFAULT_URL
 
@@ -307,6 +312,72 @@ def inventory_generate(
     console.print(f"added {added} {NumberType.parse(number_type).value} numbers in "
                   f"{country.upper()}{' ' + region.upper() if region else ''}",
                   highlight=False)  # fmt: skip
+
+
+@inventory_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="csv or jsonl (default: from the file's extension).")  # fmt: skip
+@click.option("--update", is_flag=True, help="Refresh numbers still for sale; owned ones stay.")
+@click.option("--strict", is_flag=True, help="Load nothing unless every row is good.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@database_option
+def inventory_import(
+    file: Path, fmt: str | None, update: bool, strict: bool, as_json: bool, database_url: str
+) -> None:
+    """Load numbers from a CSV or JSON Lines FILE, validating every row.
+
+    Columns: phone_number and number_type, and optionally country, region, sms,
+    voice, vanity, one_time_price, rental_price, incoming_rate, incoming_pulse and
+    currency; absent ones come from the price catalogue.
+    """
+    size = max(file.stat().st_size, 1)
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TextColumn("{task.fields[rate]:,.0f} rows/s"),
+        TimeRemainingColumn(),
+    )
+    with (
+        _opened(database_url) as ctx,
+        Progress(*columns, console=err_console, disable=as_json) as bar,
+    ):
+        task = bar.add_task(f"importing {file.name}", total=size, rows=0, rate=0.0)
+        started = time.monotonic()
+
+        def advance(done: int, rows: int) -> None:
+            rate = rows / max(time.monotonic() - started, 1e-6)
+            bar.update(task, completed=done, rows=rows, rate=rate)
+
+        report = importing.import_file(
+            ctx, file, fmt=fmt, update=update, strict=strict, progress=advance
+        )
+    if as_json:
+        click.echo(json.dumps(asdict(report)))
+    else:
+        _print_import(report, update)
+    if report.rejected:
+        sys.exit(1)
+
+
+def _print_import(report: importing.ImportReport, update: bool) -> None:
+    if not report.loaded:
+        console.print(f"[red]nothing loaded[/red]: {report.rejected} of {report.rows} rows "
+                      "rejected (--strict)", highlight=False)  # fmt: skip
+    else:
+        parts = [f"{report.rows:,} rows", f"{report.added:,} added"]
+        if update:
+            parts += [f"{report.updated:,} updated", f"{report.owned_skipped:,} owned left alone"]
+        else:
+            parts.append(f"{report.duplicates:,} duplicates")
+        parts.append(f"{report.rejected:,} rejected")
+        console.print(", ".join(parts), highlight=False)
+    for line, reason in report.rejections[:50]:
+        err_console.print(f"line {line}: {reason}", highlight=False)
+    if report.rejected > 50:
+        err_console.print(f"... and {report.rejected - 50:,} more rejected rows "
+                          "(--json lists up to 1,000)", highlight=False)  # fmt: skip
 
 
 @inventory_group.command("stats")

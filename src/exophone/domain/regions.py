@@ -340,3 +340,17 @@ def region_codes(country: str) -> tuple[str, ...]:
     if code == INDIA:
         return IN_CIRCLE_CODES
     return (code,)
+
+
+def circle_of_landline(national: str) -> str | None:
+    """The circle of an Indian landline from its STD code (longest match), if we know it."""
+    for length in (4, 3, 2):
+        circle = _STD_CIRCLE.get(national[:length])
+        if circle is not None:
+            return circle
+    return None
+
+
+_STD_CIRCLE: dict[str, str] = {
+    std: code for code, _, cities in _CIRCLES for std, _ in cities
+}  # fmt: skip

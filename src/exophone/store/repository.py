@@ -173,6 +173,39 @@ class Repository:
         # Both drivers report the rows an executemany changed, summed.
         return int(self.cur.rowcount)
 
+    def statuses(self, phone_numbers: Sequence[str]) -> dict[str, NumberStatus]:
+        """The status of each of these numbers that the inventory holds."""
+        if not phone_numbers:
+            return {}
+        marks = ", ".join("?" * len(phone_numbers))
+        self._exec(
+            f"SELECT phone_number, status FROM numbers WHERE phone_number IN ({marks})",
+            phone_numbers,
+        )
+        return {r[0]: NumberStatus(r[1]) for r in self.cur.fetchall()}
+
+    def update_for_sale(self, specs: Sequence[NumberSpec]) -> int:
+        """Refresh the attributes of numbers still for sale; owned numbers are never touched."""
+        if not specs:
+            return 0
+        self.cur.executemany(
+            self._sql(
+                "UPDATE numbers SET national = ?, country = ?, number_type = ?, region = ?,"
+                " sms = ?, voice = ?, vanity = ?, one_time_price = ?, rental_price = ?,"
+                " incoming_rate = ?, incoming_pulse = ?, currency = ?"
+                " WHERE phone_number = ? AND status = 'available'"
+            ),
+            [
+                (
+                    s.national, s.country, s.number_type.value, s.region, s.sms, s.voice,
+                    s.vanity, s.one_time_price, s.rental_price, s.incoming_rate,
+                    s.incoming_pulse, s.currency, s.phone_number,
+                )
+                for s in specs
+            ],
+        )  # fmt: skip
+        return int(self.cur.rowcount)
+
     def count_numbers(self, status: NumberStatus | None = None) -> int:
         if status is None:
             self._exec("SELECT COUNT(*) FROM numbers")
