@@ -161,6 +161,10 @@ class Api:
     def delete(self, url: str, **kw: Any) -> httpx.Response:
         return self.request("DELETE", url, **kw)
 
+    def patch(self, url: str, **kw: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}", **kw.pop("headers", {})}
+        return self.request("PATCH", url, creds=False, headers=headers, **kw)
+
     def buy(self, number: str, **data: str) -> dict[str, Any]:
         resp = self.post(self.path("/IncomingPhoneNumbers"), data={"PhoneNumber": number, **data})
         assert resp.status_code == 200, resp.text
@@ -190,8 +194,13 @@ class ThreadServer:
         self.thread.join(timeout=10)
 
 
+ADMIN_TOKEN = "admin-token-0123456789"
+
+
 @pytest.fixture(params=["asgi", "http"])
 def api(request: pytest.FixtureRequest, world: World) -> Iterator[Api]:
+    if request.node.get_closest_marker("admin"):
+        world.ctx.settings = world.ctx.settings.with_(admin_token=ADMIN_TOKEN)
     app = create_app(world.ctx)
     if request.param == "asgi":
         loop = asyncio.new_event_loop()

@@ -26,9 +26,13 @@ class Settings:
     # Request bodies larger than this answer 413.
     max_body_bytes: int = 64 * 1024
     pool_size: int = 10
+    # The admin API (/admin) is off unless a token is set.
+    admin_token: str | None = None
     tz: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.admin_token is not None and len(self.admin_token) < 16:
+            raise ValueError("the admin token must be at least 16 characters")
         try:
             zone = ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -44,6 +48,8 @@ class Settings:
             env["timezone"] = tz
         if region := os.environ.get("EXOPHONE_HOME_REGION"):
             env["home_region"] = region.upper()
+        if admin := os.environ.get("EXOPHONE_ADMIN_TOKEN"):
+            env["admin_token"] = admin
         if pool := os.environ.get("EXOPHONE_POOL_SIZE"):
             env["pool_size"] = int(pool)
         env.update({k: v for k, v in overrides.items() if v is not None})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import falcon
 import falcon.asgi
 
-from exophone.api import errors, resources
+from exophone.api import admin, errors, resources
 from exophone.api.docs import DocsPage, OpenAPIDocument
 from exophone.api.errors import App
 from exophone.service.context import Context
@@ -32,6 +32,8 @@ def create_app(ctx: Context) -> App:
     )
     app.add_route(f"{PREFIX}/IncomingPhoneNumbers", resources.IncomingNumbers(ctx))
     app.add_route(f"{PREFIX}/IncomingPhoneNumbers/{{ref}}", resources.IncomingNumber(ctx))
+    if ctx.settings.admin_token:
+        admin.install(app, ctx, ctx.settings.admin_token)
     app.add_route("/openapi.json", OpenAPIDocument())
     app.add_route("/docs", DocsPage())
     return app

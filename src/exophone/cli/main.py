@@ -82,6 +82,12 @@ def cli() -> None:
     "--timezone", default=None, help=f"Zone of dates on the wire (default {DEFAULT_TIMEZONE})."
 )
 @click.option("--log-level", default="info", show_default=True)
+@click.option(
+    "--admin-token",
+    envvar="EXOPHONE_ADMIN_TOKEN",
+    default=None,
+    help="Turn on the admin API at /admin with this bearer token (16+ characters).",
+)
 def serve(
     host: str,
     port: int,
@@ -90,12 +96,13 @@ def serve(
     workers: int,
     timezone: str | None,
     log_level: str,
+    admin_token: str | None,
 ) -> None:
     """Serve the ExoPhone API."""
     import uvicorn
 
     try:
-        ctx = _context(database_url, timezone=timezone)
+        ctx = _context(database_url, timezone=timezone, admin_token=admin_token)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     if demo:
@@ -107,6 +114,8 @@ def serve(
     os.environ["EXOPHONE_DATABASE_URL"] = database_url
     if timezone:
         os.environ["EXOPHONE_TIMEZONE"] = timezone
+    if admin_token:
+        os.environ["EXOPHONE_ADMIN_TOKEN"] = admin_token
     uvicorn.run(
         "exophone.api.asgi:create_app_from_env",
         factory=True,
