@@ -11,8 +11,11 @@ from exophone.domain.numbers import NumberType
 from exophone.service.context import Context
 
 BATCH = 5_000
-# Generated numbers that collide with ones already held are replaced, within reason.
-MAX_ROUNDS = 20
+# Numbers are generated a chunk at a time, so memory stays flat for any count:
+# distinctness inside a chunk is the generator's, across chunks the database's.
+CHUNK = 100_000
+# Rounds in a row that add nothing before we decide the numbering space is full.
+MAX_IDLE_ROUNDS = 5
 
 
 def priced(ctx: Context, generated: Iterable[GeneratedNumber]) -> Iterator[NumberSpec]:
@@ -76,11 +79,11 @@ def generate_numbers(
     """
     kind = number_type if isinstance(number_type, NumberType) else NumberType.parse(number_type)
     rng = random.Random(seed)
-    added = 0
-    for _ in range(MAX_ROUNDS):
-        wanted = count - added
-        if wanted <= 0:
-            break
+    added = idle = 0
+    while added < count and idle < MAX_IDLE_ROUNDS:
+        wanted = min(count - added, CHUNK)
         batch = generate(country.upper(), kind, wanted, rng=rng, region=region)
-        added += add_numbers(ctx, priced(ctx, batch))
+        new = add_numbers(ctx, priced(ctx, batch))
+        added += new
+        idle = 0 if new else idle + 1
     return added
