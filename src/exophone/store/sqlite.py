@@ -54,6 +54,8 @@ class SQLiteStore(Store):
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
+            # 64 MiB of page cache: bulk loads into large B-trees stay in memory.
+            conn.execute("PRAGMA cache_size = -65536")
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
