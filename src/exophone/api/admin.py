@@ -16,7 +16,7 @@ import falcon.asgi
 import orjson
 
 from exophone.api.params import body_params
-from exophone.api.wire import format_date
+from exophone.api.wire import account_view, key_view
 from exophone.domain.errors import BadRequest, Unauthorized
 from exophone.domain.model import Account, AccountStatus, ApiKey, NewApiKey
 from exophone.service import accounts, inventory
@@ -43,20 +43,10 @@ class AdminResource:
         resp.data = orjson.dumps(body)
 
     def account(self, account: Account) -> dict[str, Any]:
-        return {
-            "sid": account.sid,
-            "name": account.name,
-            "status": account.status.value,
-            "created_at": format_date(account.created_at, self.ctx.settings.tz),
-        }
+        return account_view(account, self.ctx.settings.tz)
 
     def key(self, key: ApiKey) -> dict[str, Any]:
-        return {
-            "key": key.key,
-            "label": key.label,
-            "status": key.status.value,
-            "created_at": format_date(key.created_at, self.ctx.settings.tz),
-        }
+        return key_view(key, self.ctx.settings.tz)
 
 
 def _credentials(created: NewApiKey) -> dict[str, str]:

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from exophone.domain.model import Number
+from exophone.domain.model import Account, ApiKey, Number
 from exophone.domain.money import format_micros
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -113,3 +113,23 @@ def page_envelope(
 
 
 ACCEPTED = {"Status": 202, "Message": "Accepted"}
+
+
+def account_view(account: Account, tz: ZoneInfo) -> dict[str, Any]:
+    """An account as the admin API and ``exophone accounts --json`` show it."""
+    return {
+        "sid": account.sid,
+        "name": account.name,
+        "status": account.status.value,
+        "created_at": format_date(account.created_at, tz),
+    }
+
+
+def key_view(key: ApiKey, tz: ZoneInfo) -> dict[str, Any]:
+    """An API key without its token, which is never stored."""
+    return {
+        "key": key.key,
+        "label": key.label,
+        "status": key.status.value,
+        "created_at": format_date(key.created_at, tz),
+    }

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from exophone.api.wire import format_date
+from exophone.api.wire import account_view, key_view
 from exophone.config import DEFAULT_TIMEZONE, Settings
 from exophone.domain.errors import ExophoneError
 from exophone.domain.model import Account, AccountStatus, ApiKey, NewApiKey
@@ -172,12 +172,7 @@ def _print_credentials(created: NewApiKey, as_json: bool) -> None:
 
 
 def _account_json(ctx: Context, account: Account) -> dict[str, Any]:
-    return {
-        "sid": account.sid,
-        "name": account.name,
-        "status": account.status.value,
-        "created_at": format_date(account.created_at, ctx.settings.tz),
-    }
+    return account_view(account, ctx.settings.tz)
 
 
 @accounts_group.command("list")
@@ -240,12 +235,7 @@ def keys_group() -> None:
 
 
 def _key_json(ctx: Context, key: ApiKey) -> dict[str, Any]:
-    return {
-        "key": key.key,
-        "label": key.label,
-        "status": key.status.value,
-        "created_at": format_date(key.created_at, ctx.settings.tz),
-    }
+    return key_view(key, ctx.settings.tz)
 
 
 def _keys_table(keys: list[dict[str, Any]]) -> Table:
