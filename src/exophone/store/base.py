@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from importlib import resources
 from typing import ParamSpec, TypeVar
@@ -69,14 +69,3 @@ async def in_executor(
     """Run ``fn`` on an executor of the running loop (``None``: the default one)."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(loop_executor, lambda: fn(*args, **kwargs))  # type: ignore[arg-type]
-
-
-def chunks(items: Iterator[T], size: int) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
