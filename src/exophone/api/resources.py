@@ -33,8 +33,16 @@ class Resource:
         self.ctx = ctx
 
     async def authenticate(self, req: falcon.asgi.Request, account_sid: str) -> str:
+        """Check Basic credentials against the account in the path.
+
+        On success ``req.context.account_sid`` and ``req.context.api_key`` name
+        the caller, for logs, limits and the audit trail.
+        """
         key, token = basic_credentials(req)
-        return await self.ctx.store.read(accounts.authenticate, self.ctx, key, token, account_sid)
+        sid = await self.ctx.store.read(accounts.authenticate, self.ctx, key, token, account_sid)
+        req.context.account_sid = sid
+        req.context.api_key = key
+        return sid
 
     def page_size(self, req: falcon.asgi.Request) -> int:
         s = self.ctx.settings
