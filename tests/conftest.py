@@ -28,6 +28,9 @@ from exophone.service.context import Context
 from exophone.store import open_store
 
 POSTGRES_URL = os.environ.get("EXOPHONE_TEST_POSTGRES_URL")
+# Tests are not rate-limited unless they ask (the rate_limit marker, --rate-limit);
+# the environment reaches `exophone serve` processes started by e2e tests.
+os.environ.setdefault("EXOPHONE_RATE_LIMIT", "0")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -50,7 +53,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def ctx(db_url: str) -> Iterator[Context]:
-    settings = Settings(database_url=db_url)
+    settings = Settings(database_url=db_url, rate_limit=0)
     context = Context(store=open_store(db_url), settings=settings)
     yield context
     context.store.close()
@@ -201,6 +204,8 @@ ADMIN_TOKEN = "admin-token-0123456789"
 def api(request: pytest.FixtureRequest, world: World) -> Iterator[Api]:
     if request.node.get_closest_marker("admin"):
         world.ctx.settings = world.ctx.settings.with_(admin_token=ADMIN_TOKEN)
+    if limit := request.node.get_closest_marker("rate_limit"):
+        world.ctx.settings = world.ctx.settings.with_(rate_limit=limit.args[0])
     app = create_app(world.ctx)
     if request.param == "asgi":
         loop = asyncio.new_event_loop()

@@ -41,6 +41,7 @@ def test_admin_api_is_off_without_a_token(world: World) -> None:
         ("DELETE", "/admin/accounts/acme/keys/whatever"),
         ("GET", "/admin/inventory/stats"),
         ("POST", "/admin/inventory/generate"),
+        ("GET", "/admin/numbers/+911123456701/history"),
     ],
 )
 @pytest.mark.admin

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import httpx
 import orjson
 import pytest
 
@@ -253,7 +254,9 @@ def test_list_shows_only_own_numbers(api: Api) -> None:
     assert resp.json()["incoming_phone_numbers"] == []
 
 
-def test_release_answers_202_and_returns_the_number_to_sale(api: Api) -> None:
+def test_release_answers_202_and_the_number_ages_before_it_is_for_sale(api: Api) -> None:
+    clock = _Fixed(1_767_225_600_000_000)
+    api.world.ctx.clock = clock
     bought = api.buy("+911123456701")
     path = api.path(f"/IncomingPhoneNumbers/{bought['sid']}")
     resp = api.delete(path)
@@ -262,13 +265,24 @@ def test_release_answers_202_and_returns_the_number_to_sale(api: Api) -> None:
     assert api.get(path).status_code == 404
     assert api.get(api.path("/IncomingPhoneNumbers")).json()["incoming_phone_numbers"] == []
     assert api.delete(path).status_code == 404
-    for_sale = api.get(api.path("/AvailablePhoneNumbers/IN/Landline")).json()
-    assert "+911123456701" in [i["phone_number"] for i in for_sale]
-    again = api.post(
-        api.path("/IncomingPhoneNumbers", sid="other"),
-        data={"PhoneNumber": "+911123456701"},
-        creds=api.world.other,
-    )
+
+    def for_sale() -> list[str]:
+        found = api.get(api.path("/AvailablePhoneNumbers/IN/Landline")).json()
+        return [i["phone_number"] for i in found]
+
+    def other_buys() -> httpx.Response:
+        return api.post(
+            api.path("/IncomingPhoneNumbers", sid="other"),
+            data={"PhoneNumber": "+911123456701"},
+            creds=api.world.other,
+        )
+
+    # Aging (24 hours by default): not for sale, and nobody else may buy it.
+    assert "+911123456701" not in for_sale()
+    assert other_buys().status_code == 409
+    clock.micros += api.world.ctx.settings.aging_period * 1_000_000
+    assert "+911123456701" in for_sale()
+    again = other_buys()
     assert again.status_code == 200
     assert again.json()["sid"] != bought["sid"]
 

@@ -38,7 +38,7 @@ def test_wrong_token_is_authentication_error(world: World, server: str) -> None:
     assert err.status == 401
     assert err.message and err.message == str(err)
     assert err.body == {"RestException": {"Status": 401, "Message": err.message}}
-    assert err.request_id is None  # exophone sends no X-Request-Id
+    assert err.request_id is not None and len(err.request_id) == 32  # the X-Request-Id header
 
 
 def test_another_accounts_sid_is_permission_denied(world: World, server: str) -> None:

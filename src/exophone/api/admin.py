@@ -16,10 +16,10 @@ import falcon.asgi
 import orjson
 
 from exophone.api.params import body_params
-from exophone.api.wire import account_view, key_view
+from exophone.api.wire import account_view, history_view, key_view
 from exophone.domain.errors import BadRequest, Unauthorized
 from exophone.domain.model import Account, AccountStatus, ApiKey, NewApiKey
-from exophone.service import accounts, inventory
+from exophone.service import accounts, inventory, lifecycle
 from exophone.service.context import Context
 
 PREFIX = "/admin"
@@ -142,6 +142,16 @@ class Generate(AdminResource):
         self.answer(resp, {"added": added}, status=201)
 
 
+class NumberHistory(AdminResource):
+    async def on_get(
+        self, req: falcon.asgi.Request, resp: falcon.asgi.Response, number: str
+    ) -> None:
+        """A number's status and audit trail (E.164 or national form), oldest event first."""
+        self.check(req)
+        found = await self.ctx.store.read(lifecycle.history, self.ctx, number)
+        self.answer(resp, history_view(found.number, found.events, self.ctx.settings.tz))
+
+
 def install(app: falcon.asgi.App[Any, Any], ctx: Context, token: str) -> None:
     app.add_route(f"{PREFIX}/accounts", Accounts(ctx, token))
     app.add_route(f"{PREFIX}/accounts/{{sid}}", AccountItem(ctx, token))
@@ -149,3 +159,4 @@ def install(app: falcon.asgi.App[Any, Any], ctx: Context, token: str) -> None:
     app.add_route(f"{PREFIX}/accounts/{{sid}}/keys/{{key}}", KeyItem(ctx, token))
     app.add_route(f"{PREFIX}/inventory/stats", Stats(ctx, token))
     app.add_route(f"{PREFIX}/inventory/generate", Generate(ctx, token))
+    app.add_route(f"{PREFIX}/numbers/{{number}}/history", NumberHistory(ctx, token))

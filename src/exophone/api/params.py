@@ -66,15 +66,19 @@ def query(req: falcon.asgi.Request, *names: str) -> str | None:
 def int_param(
     req: falcon.asgi.Request, names: tuple[str, ...], default: int, low: int, high: int
 ) -> int:
-    text = query(req, *names)
-    if text is None:
-        return default
-    if not WHOLE_NUMBER.fullmatch(text.strip()):
-        raise BadRequest(f"{names[0]} must be a whole number, not '{text[:20]}'")
-    value = int(text.strip())
-    if not low <= value <= high:
-        raise BadRequest(f"{names[0]} must be between {low} and {high}, not {value}")
-    return value
+    """The first given spelling's value; every spelling given is checked, not only the first."""
+    found: list[int] = []
+    for name in names:
+        text = query(req, name)
+        if text is None:
+            continue
+        if not WHOLE_NUMBER.fullmatch(text.strip()):
+            raise BadRequest(f"{name} must be a whole number, not '{text[:20]}'")
+        value = int(text.strip())
+        if not low <= value <= high:
+            raise BadRequest(f"{name} must be between {low} and {high}, not {value}")
+        found.append(value)
+    return found[0] if found else default
 
 
 _TRUE = {"true", "1", "yes", "on"}

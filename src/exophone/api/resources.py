@@ -10,10 +10,11 @@ import falcon.asgi
 import orjson
 import pycountry
 
-from exophone.api import wire
+from exophone.api import idempotency, wire
+from exophone.api.middleware import admit
 from exophone.api.params import basic_credentials, body_params, bool_param, int_param, query
 from exophone.domain.errors import BadRequest
-from exophone.domain.model import Changes
+from exophone.domain.model import Caller, Changes
 from exophone.domain.validation import flow_url, friendly_name
 from exophone.service import accounts, numbers
 from exophone.service.context import Context
@@ -42,7 +43,13 @@ class Resource:
         sid = await self.ctx.store.read(accounts.authenticate, self.ctx, key, token, account_sid)
         req.context.account_sid = sid
         req.context.api_key = key
+        await admit(req, sid)
         return sid
+
+    def caller(self, req: falcon.asgi.Request) -> Caller:
+        """The API key and request id of an authenticated request, for the audit trail."""
+        ctx = req.context
+        return Caller(getattr(ctx, "api_key", None), getattr(ctx, "request_id", None))
 
     def page_size(self, req: falcon.asgi.Request) -> int:
         s = self.ctx.settings
@@ -100,6 +107,8 @@ class AvailableNumbers(Resource):
             number_type,
             region=query(req, "InRegion"),
             sms_only=bool_param(req, "IncomingSMS"),
+            voice_only=bool_param(req, "VoiceEnabled"),
+            vanity_only=bool_param(req, "Vanity"),
             contains=query(req, "Contains"),
             limit=self.page_size(req),
         )
@@ -127,9 +136,12 @@ class IncomingNumbers(Resource):
             ),
         )
 
+    @idempotency.recorded
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, sid: str) -> None:
         account = await self.authenticate(req, sid)
         params = await body_params(req, self.ctx.settings.max_body_bytes)
+        if await idempotency.replayed(self.ctx, req, resp, account, params):
+            return
         phone = params.get("PhoneNumber", "").strip()
         if not phone:
             raise BadRequest("PhoneNumber is mandatory")
@@ -142,6 +154,7 @@ class IncomingNumbers(Resource):
             voice_url=changes.voice_url or None,
             sms_url=changes.sms_url or None,
             friendly_name=changes.friendly_name or None,
+            caller=self.caller(req),
         )
         _json(resp, wire.incoming_number(bought, self.ctx.settings.tz))
 
@@ -162,15 +175,18 @@ class IncomingNumber(Resource):
         account = await self.authenticate(req, sid)
         params = await body_params(req, self.ctx.settings.max_body_bytes)
         updated = await self.ctx.store.write(
-            numbers.update, self.ctx, account, ref, _changes(params)
+            numbers.update, self.ctx, account, ref, _changes(params), self.caller(req)
         )
         _json(resp, wire.incoming_number(updated, self.ctx.settings.tz))
 
+    @idempotency.recorded
     async def on_delete(
         self, req: falcon.asgi.Request, resp: falcon.asgi.Response, sid: str, ref: str
     ) -> None:
         account = await self.authenticate(req, sid)
-        await self.ctx.store.write(numbers.release, self.ctx, account, ref)
+        if await idempotency.replayed(self.ctx, req, resp, account, {}):
+            return
+        await self.ctx.store.write(numbers.release, self.ctx, account, ref, self.caller(req))
         _json(resp, wire.ACCEPTED, status=202)
 
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from exophone.domain.model import Account, ApiKey, Number
+from exophone.domain.model import Account, ApiKey, Number, NumberEvent, NumberLifecycle
 from exophone.domain.money import format_micros
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -132,4 +132,36 @@ def key_view(key: ApiKey, tz: ZoneInfo) -> dict[str, Any]:
         "label": key.label,
         "status": key.status.value,
         "created_at": format_date(key.created_at, tz),
+    }
+
+
+def event_view(event: NumberEvent, tz: ZoneInfo) -> dict[str, Any]:
+    """One change of a number's audit trail, as the admin API and the command line show it."""
+    details = dict(event.details or {})
+    if "aging_until" in details:
+        details["aging_until"] = format_date(details["aging_until"], tz)
+    return {
+        "at": format_date(event.at, tz),
+        "at_us": event.at,
+        "event": event.event.value,
+        "account_sid": event.account_sid,
+        "api_key": event.api_key,
+        "request_id": event.request_id,
+        "sid": event.sid,
+        "details": details or None,
+    }
+
+
+def history_view(
+    number: NumberLifecycle, events: list[NumberEvent], tz: ZoneInfo
+) -> dict[str, Any]:
+    """A number's lifecycle state and its audit trail, oldest event first."""
+    return {
+        "phone_number": number.phone_number,
+        "status": number.status.value,
+        "account_sid": number.account_sid,
+        "sid": number.sid,
+        "last_owner": number.last_owner,
+        "aging_until": format_date(number.aging_until, tz),
+        "events": [event_view(e, tz) for e in events],
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -17,8 +18,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from exophone.api.observability import log_config
+from exophone.api.ops import multiprocess_dir
 from exophone.api.wire import account_view, key_view
-from exophone.config import DEFAULT_TIMEZONE, Settings
+from exophone.cli.history import history
+from exophone.cli.numbers import numbers
+from exophone.cli.profiles import configure
+from exophone.config import DEFAULT_TIMEZONE, Settings, parse_duration
 from exophone.domain.errors import ExophoneError
 from exophone.domain.model import Account, AccountStatus, ApiKey, NewApiKey
 from exophone.domain.numbers import NumberType
@@ -88,6 +94,34 @@ def cli() -> None:
     default=None,
     help="Turn on the admin API at /admin with this bearer token (16+ characters).",
 )
+@click.option(
+    "--aging-period",
+    envvar="EXOPHONE_AGING_PERIOD",
+    default=None,
+    help="How long a released number ages before it is for sale again: seconds or 30m, 24h, "
+    "7d; 0 turns aging off (default 24h).",
+)
+@click.option(
+    "--rate-limit",
+    envvar="EXOPHONE_RATE_LIMIT",
+    default=None,
+    type=click.IntRange(min=0),
+    help="Requests a minute per account, across all processes; 0 turns it off (default 200).",
+)
+@click.option(
+    "--redis-url",
+    envvar="EXOPHONE_REDIS_URL",
+    default=None,
+    help="Keep the rate-limit counters in this Redis (redis://host:6379/0), not the database.",
+)
+@click.option("--test-mode", is_flag=True, help="For tests only: the control API at /_exophone.")
+@click.option(
+    "--test-token",
+    envvar="EXOPHONE_TEST_TOKEN",
+    default=None,
+    help="Bearer token of the control API (default: a new one, printed).",
+)
+@click.option("--seed", default=None, type=int, help="Test mode: seed of sids and numbers.")
 def serve(
     host: str,
     port: int,
@@ -97,12 +131,19 @@ def serve(
     timezone: str | None,
     log_level: str,
     admin_token: str | None,
+    aging_period: str | None,
+    rate_limit: int | None,
+    redis_url: str | None,
+    test_mode: bool,
+    test_token: str | None,
+    seed: int | None,
 ) -> None:
     """Serve the ExoPhone API."""
     import uvicorn
 
     try:
-        ctx = _context(database_url, timezone=timezone, admin_token=admin_token)
+        aging = parse_duration(aging_period) if aging_period is not None else None
+        ctx = _context(database_url, timezone=timezone, admin_token=admin_token, aging_period=aging)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     if demo:
@@ -116,6 +157,18 @@ def serve(
         os.environ["EXOPHONE_TIMEZONE"] = timezone
     if admin_token:
         os.environ["EXOPHONE_ADMIN_TOKEN"] = admin_token
+    if aging_period is not None:
+        os.environ["EXOPHONE_AGING_PERIOD"] = aging_period
+    if rate_limit is not None:
+        os.environ["EXOPHONE_RATE_LIMIT"] = str(rate_limit)
+    if redis_url:
+        os.environ["EXOPHONE_REDIS_URL"] = redis_url
+    os.environ["EXOPHONE_TEST_MODE"] = "1" if test_mode else "0"
+    if test_mode:
+        from exophone.testing.cli import start_test_mode
+
+        start_test_mode(host, port, workers, test_token, seed)
+    metrics_dir = multiprocess_dir(workers)  # so /metrics sums every worker
     uvicorn.run(
         "exophone.api.asgi:create_app_from_env",
         factory=True,
@@ -123,9 +176,12 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
+        log_config=log_config(log_level),
         access_log=False,
         server_header=False,
     )
+    if metrics_dir:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _print_demo(sid: str, key: str, token: str, added: int, host: str, port: int) -> None:
@@ -390,20 +446,27 @@ def inventory_stats(as_json: bool, database_url: str) -> None:
         keys = ("country", "number_type", "region", "status", "count")
         click.echo(json.dumps([dict(zip(keys, row, strict=True)) for row in rows]))
         return
-    table = Table("Country", "Type", "Region", "For sale", "Owned", "Total")
+    table = Table("Country", "Type", "Region", "For sale", "Owned", "Aging", "Total")
     groups: dict[tuple[str, str, str], dict[str, int]] = {}
     for country, kind, region, status, count in rows:
         groups.setdefault((country, kind, region), {})[status] = count
-    totals = {"available": 0, "owned": 0}
+    statuses = ("available", "owned", "aging")
+    totals = dict.fromkeys(statuses, 0)
     for (country, kind, region), counts in groups.items():
-        sale, owned = counts.get("available", 0), counts.get("owned", 0)
-        totals["available"] += sale
-        totals["owned"] += owned
-        table.add_row(country, kind, region, f"{sale:,}", f"{owned:,}", f"{sale + owned:,}")
-    sale, owned = totals["available"], totals["owned"]
+        cells = [counts.get(s, 0) for s in statuses]
+        for s, n in zip(statuses, cells, strict=True):
+            totals[s] += n
+        table.add_row(country, kind, region, *(f"{n:,}" for n in [*cells, sum(cells)]))
+    cells = [totals[s] for s in statuses]
     table.add_section()
-    table.add_row("all", "", "", f"{sale:,}", f"{owned:,}", f"{sale + owned:,}")
+    table.add_row("all", "", "", *(f"{n:,}" for n in [*cells, sum(cells)]))
     console.print(table)
+
+
+# Commands that speak HTTP to a server through the SDK, defined in their own modules.
+cli.add_command(numbers)
+numbers.add_command(history)  # reads the database, as an operator command
+cli.add_command(configure)
 
 
 def main() -> None:

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 from exophone.domain.numbers import NumberType
+from exophone.domain.patterns import NO_PATTERN, SearchPlan
 
 
 class NumberStatus(enum.StrEnum):
     AVAILABLE = "available"  # for sale
     OWNED = "owned"
+    AGING = "aging"  # released; back for sale when its aging period ends
+
+
+class EventKind(enum.StrEnum):
+    """What happened to a number, in its audit trail."""
+
+    IMPORTED = "imported"
+    BOUGHT = "bought"
+    UPDATED = "updated"
+    RELEASED = "released"
+    AGED_OUT = "aged_out"
+    RECLAIMED = "reclaimed"
 
 
 class AccountStatus(enum.StrEnum):
@@ -107,13 +121,55 @@ class Number:
 
 
 @dataclass(frozen=True, slots=True)
+class Caller:
+    """Who asked for a change, for the audit trail: the API key and the request id."""
+
+    api_key: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NumberEvent:
+    """One change of a number, as its audit trail records it."""
+
+    phone_number: str
+    at: int  # microseconds since the epoch, UTC
+    event: EventKind
+    account_sid: str | None = None
+    api_key: str | None = None
+    request_id: str | None = None
+    sid: str | None = None
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NumberLifecycle:
+    """Where a number stands: its status, owner or last owner, and aging deadline."""
+
+    phone_number: str
+    status: NumberStatus
+    account_sid: str | None
+    sid: str | None
+    last_owner: str | None  # the account that released it last, if any
+    aging_until: int | None  # while aging: when it is for sale again
+    added_at: int  # when it entered the inventory
+
+
+@dataclass(frozen=True, slots=True)
 class SearchQuery:
+    """A search of the numbers for sale: all filters must match (``Repository.search``)."""
+
     country: str
     number_type: NumberType
     region: str | None = None
     sms_only: bool = False
-    like: str | None = None  # a SQL LIKE pattern over the national digits
+    plan: SearchPlan = NO_PATTERN  # the Contains pattern, and the path to its matches
     limit: int = 50
+    voice_only: bool = False
+    vanity_only: bool = False
+    # Where in the number range of the country and type (and region) the page
+    # starts, from 0 to 1, wrapping around at its end; None: from its first number.
+    start: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,20 +1,49 @@
-"""The ``Contains`` pattern language, compiled to a SQL LIKE pattern over national digits.
+"""The ``Contains`` pattern language, the search index's tokens, and the plan a search follows.
+
+The language, matched against the national significant number:
 
 - digits match themselves;
-- letters stand for their telephone keypad digit (``FLOWERS`` = 3569377);
+- letters stand for their telephone keypad digit, in either case
+  (``FLOWERS`` = 3569377);
 - ``*`` matches any one digit;
 - a leading ``^`` anchors the match to the start of the national number,
   a trailing ``$`` to its end.
 
-A pattern has 2 to 16 digits, letters or ``*`` besides the anchors.
+A pattern has 2 to 16 digits, letters or ``*`` besides the anchors;
+surrounding whitespace is trimmed.
+
+The search index holds, for every number, each run of four consecutive digits
+of its national number (its 4-grams), each with a letter that counts the
+earlier occurrences of the same four digits in that number: ``a`` for the
+first, ``b`` for the second, and so on (``97777777`` holds ``9777a 7777a
+7777b 7777c 7777d``). A pattern with a literal run of four or more digits
+needs, for each distinct 4-gram of its runs, the token of its highest count;
+every number that matches holds those tokens, and the numbers the index
+answers are then checked against the pattern itself.
+
+Why 4-grams and not trigrams: digits make only 1,000 trigrams, so each of
+their lists names about one number in 125 (80,000 of ten million), and a rare
+pattern has to walk such lists to the end; 4-gram lists are ten times
+shorter, for the same number of tokens per number. The counting letter keeps
+repeated digits (``7777777``) as selective as any other pattern.
 """
 
 from __future__ import annotations
+
+import enum
+import re
+from collections import Counter
+from dataclasses import dataclass
 
 from exophone.domain.errors import BadRequest
 
 MIN_LENGTH = 2
 MAX_LENGTH = 16
+# Digits per index token, and the most tokens a national number (at most 16 digits) holds.
+GRAM = 4
+MAX_GRAMS = MAX_LENGTH - GRAM + 1
+# Buckets of PostgreSQL's search index (``bucket``).
+BUCKETS = 16
 
 _KEYPAD = {
     **dict.fromkeys("ABC", "2"),
@@ -26,6 +55,8 @@ _KEYPAD = {
     **dict.fromkeys("TUV", "8"),
     **dict.fromkeys("WXYZ", "9"),
 }
+_DIGITS = frozenset("0123456789")
+_RUN = re.compile(r"[0-9]+")
 
 HELP = (
     "Contains takes 2 to 16 characters: digits, letters (keypad digits, as in FLOWERS),"
@@ -34,32 +65,193 @@ HELP = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A parsed ``Contains`` pattern: digits and ``*``, and its anchors."""
+
+    body: str
+    start: bool = False
+    end: bool = False
+
+    @property
+    def like(self) -> str:
+        """The pattern as a SQL LIKE pattern over the national digits."""
+        core = self.body.replace("*", "_")
+        return ("" if self.start else "%") + core + ("" if self.end else "%")
+
+    @property
+    def fixed(self) -> int:
+        """How many digits the pattern fixes (its length less its wildcards)."""
+        return len(self.body) - self.body.count("*")
+
+    @property
+    def runs(self) -> tuple[str, ...]:
+        """The literal runs of digits between wildcards."""
+        return tuple(_RUN.findall(self.body))
+
+    @property
+    def prefix(self) -> str:
+        """The digits every match starts with: the first run of a ``^`` pattern, else ''."""
+        if not self.start:
+            return ""
+        match = _RUN.match(self.body)
+        return match.group() if match else ""
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        """The index tokens every matching number holds; () if no run is four digits long."""
+        counts: Counter[str] = Counter()
+        for run in self.runs:
+            counts.update(run[i : i + GRAM] for i in range(len(run) - GRAM + 1))
+        return tuple(sorted(g + _count_letter(n - 1) for g, n in counts.items()))
+
+
+def parse(pattern: str) -> Pattern:
+    """Parse a Contains pattern; BadRequest explains the language for a bad one."""
+    text = pattern.strip()
+    start = text.startswith("^")
+    end = text.endswith("$") and len(text) > 1
+    body = text[1 if start else 0 : len(text) - 1 if end else len(text)]
+    if not MIN_LENGTH <= len(body) <= MAX_LENGTH:
+        raise _bad(pattern)
+    out = []
+    for ch in body:
+        upper = ch.upper()
+        if ch in _DIGITS or ch == "*":
+            out.append(ch)
+        elif upper in _KEYPAD:
+            out.append(_KEYPAD[upper])
+        else:
+            raise _bad(pattern)
+    return Pattern("".join(out), start, end)
+
+
+def contains_to_like(pattern: str) -> str:
+    """Compile a Contains pattern to a LIKE pattern; BadRequest explains a bad one."""
+    return parse(pattern).like
+
+
 def keypad_digits(pattern: str) -> str:
     """The digits (and ``*``) a pattern stands for, anchors removed."""
     return "".join(_KEYPAD.get(ch, ch) for ch in pattern.upper().strip("^$"))
 
 
-def contains_to_like(pattern: str) -> str:
-    """Compile a Contains pattern to a LIKE pattern; BadRequest explains a bad one."""
-    text = pattern.strip()
-    start = text.startswith("^")
-    end = text.endswith("$") and len(text) > 1
-    body = text[1 if start else 0 : len(text) - 1 if end else len(text)]
-    if not body.isascii() or not MIN_LENGTH <= len(body) <= MAX_LENGTH:
-        raise BadRequest(f"Invalid Contains '{_shown(pattern)}': {HELP}")
+def grams(national: str) -> list[str]:
+    """The index tokens of a national number, in the order of their positions."""
+    seen: dict[str, int] = {}
     out = []
-    for ch in body.upper():
-        if ch.isdigit() and ch.isascii():
-            out.append(ch)
-        elif ch in _KEYPAD:
-            out.append(_KEYPAD[ch])
-        elif ch == "*":
-            out.append("_")
-        else:
-            raise BadRequest(f"Invalid Contains '{_shown(pattern)}': {HELP}")
-    core = "".join(out)
-    return ("" if start else "%") + core + ("" if end else "%")
+    for i in range(len(national) - GRAM + 1):
+        gram = national[i : i + GRAM]
+        earlier = seen.get(gram, 0)
+        out.append(gram + _LETTERS[earlier])
+        seen[gram] = earlier + 1
+    return out
 
 
-def _shown(text: str) -> str:
-    return text if len(text) <= 40 else text[:40] + "..."
+def grams_text(national: str) -> str:
+    """The index tokens of a national number as one space-separated text (for FTS5)."""
+    return " ".join(grams(national))
+
+
+def bucket(national: str) -> str:
+    """The bucket of a number in PostgreSQL's index, ``A`` to ``P``: its digit sum, mod 16.
+
+    PostgreSQL's GIN index answers every match of a token before any is
+    read, 7,000 for four digits in ten million numbers; with the bucket in
+    each token, a search reads one sixteenth of them at a time, from a bucket
+    chosen at random, until its page is full.
+    """
+    return chr(ord("A") + sum(map(int, national)) % BUCKETS)
+
+
+def bucketed(national: str) -> str:
+    """PostgreSQL's index tokens of a national number: ``grams`` with the bucket appended."""
+    mark = bucket(national)
+    return " ".join(g + mark for g in grams(national))
+
+
+# The letter of the first, second, ... occurrence of a 4-gram in a number.
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _count_letter(earlier: int) -> str:
+    return _LETTERS[earlier]
+
+
+def _bad(pattern: str) -> BadRequest:
+    shown = pattern if len(pattern) <= 40 else pattern[:40] + "..."
+    return BadRequest(f"Invalid Contains '{shown}': {HELP}")
+
+
+# -- plans -----------------------------------------------------------------
+
+
+class Path(enum.StrEnum):
+    """How a search finds its numbers."""
+
+    # Walk the for-sale index in number order, checking the pattern, and stop
+    # when the page is full: cheap when matches are common.
+    SCAN = "scan"
+    # The same walk over only the numbers that start with the pattern's
+    # anchored first digits (a range of the same index).
+    PREFIX = "prefix"
+    # Look the pattern's tokens up in the search index, then check the
+    # pattern and the filters on the numbers it names: for rare patterns.
+    INDEX = "index"
+
+
+# Digits of a typical national number, for estimating how often a pattern matches.
+TYPICAL_LENGTH = 10
+# A scan expected to read more index entries than this for one page takes the
+# search index instead, when the pattern has a run the index can look up.
+SCAN_BUDGET = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPlan:
+    """The path of a search, with what that path needs."""
+
+    path: Path = Path.SCAN
+    like: str | None = None  # checked on every candidate; None: no pattern
+    prefix: str = ""  # PREFIX: what every matching E.164 number starts with, as "+9180"
+    tokens: tuple[str, ...] = ()  # INDEX: tokens every match holds
+    # Index entries a scan is expected to read for one page.
+    scan_estimate: float = 0.0
+
+
+# The plan of a search without a pattern: walk the index, take the first page.
+NO_PATTERN = SearchPlan()
+
+
+def match_chance(pattern: Pattern, *, beyond_prefix: bool = False) -> float:
+    """The chance that a national number of random digits matches the pattern.
+
+    With ``beyond_prefix``, for numbers already known to start with its prefix.
+    """
+    fixed = pattern.fixed - (len(pattern.prefix) if beyond_prefix else 0)
+    anchored = pattern.start or pattern.end
+    places = 1 if anchored else max(1, TYPICAL_LENGTH - len(pattern.body) + 1)
+    return float(min(1.0, places * 10.0**-fixed))
+
+
+def plan(pattern: Pattern | None, limit: int, calling_code: int = 0) -> SearchPlan:
+    """Choose the path for a page of ``limit`` numbers matching ``pattern``.
+
+    An anchored start narrows the walk to the numbers that begin with
+    ``+<calling_code><prefix>`` (when the country's calling code is known); a
+    pattern common enough that a page is found within ``SCAN_BUDGET`` entries
+    is scanned for; a rarer one with a run of four digits goes to the search
+    index; a rare one without such a run can only be scanned for.
+    """
+    if pattern is None:
+        return NO_PATTERN
+    tokens = pattern.tokens
+    if pattern.prefix and calling_code > 0:
+        estimate = limit / match_chance(pattern, beyond_prefix=True)
+        if estimate <= SCAN_BUDGET or not tokens:
+            start = f"+{calling_code}{pattern.prefix}"
+            return SearchPlan(Path.PREFIX, pattern.like, start, scan_estimate=estimate)
+    estimate = limit / match_chance(pattern)
+    if tokens and estimate > SCAN_BUDGET:
+        return SearchPlan(Path.INDEX, pattern.like, tokens=tokens, scan_estimate=estimate)
+    return SearchPlan(Path.SCAN, pattern.like, scan_estimate=estimate)

@@ -117,3 +117,33 @@ def authenticate(ctx: Context, key: str, token: str, account_sid: str) -> str:
     if record.account_sid != account_sid:
         raise Forbidden(f"These credentials do not give access to account '{account_sid}'")
     return record.account_sid
+
+
+def key_active(ctx: Context, key: str, account_sid: str) -> bool:
+    """Whether an API key is active and belongs to this active account (no token needed).
+
+    The dashboard checks its signed session with this on every request, so a
+    revoked key or a disabled account ends the session at once.
+    """
+    with ctx.store.transaction() as repo:
+        record = repo.auth_record(key)
+    return (
+        record is not None
+        and record.account_sid == account_sid
+        and record.key_status is KeyStatus.ACTIVE
+        and record.account_status is AccountStatus.ACTIVE
+    )
+
+
+def rotate_key(ctx: Context, account_sid: str, old_key: str) -> NewApiKey:
+    """Replace an active key by a new one in one transaction: the new one works, the old one not."""
+    now = ctx.clock.now_us()
+    key, token = credentials.new_key(), credentials.new_token()
+    with ctx.store.transaction(write=True) as repo:
+        if repo.get_account(account_sid) is None:
+            raise NotFound(f"No account {account_sid!r}")
+        if not repo.revoke_api_key(account_sid, old_key, now):
+            raise NotFound(f"No active API key {old_key!r} in account {account_sid!r}")
+        label = f"rotated from {old_key[:8]}"
+        repo.insert_api_key(key, account_sid, credentials.hash_token(token), label, now)
+    return NewApiKey(key=key, token=token, account_sid=account_sid)

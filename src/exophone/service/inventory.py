@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from exophone.domain.generate import GeneratedNumber, generate
 from exophone.domain.model import NumberSpec
 from exophone.domain.numbers import NumberType
+from exophone.service import lifecycle
 from exophone.service.context import Context
 
 # Rows per transaction; each batch is sorted so the B-trees are written in order.
@@ -69,6 +70,7 @@ def _by_number(spec: NumberSpec) -> str:
 
 def stats(ctx: Context) -> list[tuple[str, str, str, str, int]]:
     """(country, type, region, status, count) for every group the inventory holds."""
+    lifecycle.return_due(ctx)
     with ctx.store.transaction() as repo:
         return repo.stats()
 

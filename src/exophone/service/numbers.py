@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import random
 import re
 
+import phonenumbers
+
+from exophone.domain import patterns
 from exophone.domain.errors import BadRequest, NotFound, NumberUnavailable
-from exophone.domain.model import Changes, Number, NumberStatus, SearchQuery
+from exophone.domain.model import Caller, Changes, EventKind, Number, NumberStatus, SearchQuery
 from exophone.domain.numbers import NumberType, e164, national_compact, parse_number
-from exophone.domain.patterns import contains_to_like
 from exophone.domain.regions import region_codes
+from exophone.service import lifecycle
 from exophone.service.context import Context
 from exophone.store import Repository
 
@@ -19,6 +23,7 @@ REGION_FORM = re.compile(r"[A-Za-z]{2,3}")
 
 def countries(ctx: Context) -> list[str]:
     """ISO codes of the countries with numbers for sale."""
+    lifecycle.return_due(ctx)
     with ctx.store.transaction() as repo:
         return repo.countries(NumberStatus.AVAILABLE)
 
@@ -30,14 +35,24 @@ def search(
     *,
     region: str | None = None,
     sms_only: bool = False,
+    voice_only: bool = False,
+    vanity_only: bool = False,
     contains: str | None = None,
     limit: int | None = None,
 ) -> list[Number]:
-    """Numbers for sale in a country and type, filtered, at most ``limit`` of them."""
+    """Numbers for sale in a country and type, filtered, at most ``limit`` of them.
+
+    Every given filter must match. A bad ``contains`` is a BadRequest that
+    explains the pattern language; no match is an empty list. The numbers are
+    ordered by number; which ones a page holds follows ``search_order``.
+    """
     kind = NumberType.parse(number_type)
     code = country.strip().upper()
-    like = contains_to_like(contains) if contains is not None else None
+    pattern = patterns.parse(contains) if contains is not None else None
     region_code = _region(code, region) if region is not None else None
+    size = limit or ctx.settings.page_size
+    calling_code = phonenumbers.country_code_for_region(code)  # 0 for an unknown code
+    lifecycle.return_due(ctx)
     with ctx.store.transaction() as repo:
         _require_country(repo, code, country)
         query = SearchQuery(
@@ -45,8 +60,11 @@ def search(
             number_type=kind,
             region=region_code,
             sms_only=sms_only,
-            like=like,
-            limit=limit or ctx.settings.page_size,
+            voice_only=voice_only,
+            vanity_only=vanity_only,
+            plan=patterns.plan(pattern, size, calling_code),
+            limit=size,
+            start=random.random() if ctx.settings.spread_search else None,
         )
         return repo.search(query)
 
@@ -83,15 +101,24 @@ def buy(
     voice_url: str | None = None,
     sms_url: str | None = None,
     friendly_name: str | None = None,
+    caller: Caller | None = None,
 ) -> Number:
-    """Take a number for sale into the account; exactly one of two racing buyers wins."""
+    """Take a number for sale into the account; exactly one of two racing buyers wins.
+
+    A number aging after its release can be bought back by its last owner only.
+    """
     parsed = parse_number(phone_number, ctx.settings.home_region)
     number = e164(parsed)
     name = friendly_name or national_compact(parsed)
+    lifecycle.return_due(ctx)
     now = ctx.clock.now_us()
     with ctx.store.transaction(write=True) as repo:
-        bought = repo.claim(number, account_sid, ctx.ids.sid(), name, voice_url, sms_url, now)
+        args = (number, account_sid, ctx.ids.sid(), name, voice_url, sms_url, now)
+        bought, event = repo.claim(*args), EventKind.BOUGHT
+        if bought is None:
+            bought, event = repo.reclaim(*args), EventKind.RECLAIMED
         if bought is not None:
+            lifecycle.record(repo, event, number, now, account_sid, caller, sid=bought.sid)
             return bought
         current = repo.get_number(number)
     if current is not None and current.account_sid == account_sid:
@@ -108,7 +135,9 @@ def get(ctx: Context, account_sid: str, ref: str) -> Number:
     return found
 
 
-def update(ctx: Context, account_sid: str, ref: str, changes: Changes) -> Number:
+def update(
+    ctx: Context, account_sid: str, ref: str, changes: Changes, caller: Caller | None = None
+) -> Number:
     """Change the flow URLs or friendly name of an owned number; the rest stays."""
     fields: dict[str, str | None] = {}
     if changes.voice_url is not None:
@@ -125,17 +154,24 @@ def update(ctx: Context, account_sid: str, ref: str, changes: Changes) -> Number
         if not fields:
             return found
         updated = repo.update_owned(account_sid, found.sid, fields, now)
+        if updated is not None:
+            lifecycle.record(repo, EventKind.UPDATED, found.phone_number, now, account_sid,
+                             caller, sid=found.sid, details=dict(fields))  # fmt: skip
     if updated is None:  # released between the two statements by another process
         raise _not_found(ref)
     return updated
 
 
-def release(ctx: Context, account_sid: str, ref: str) -> None:
-    """Give a number back: it leaves the account at once and is for sale again."""
+def release(ctx: Context, account_sid: str, ref: str, caller: Caller | None = None) -> None:
+    """Give a number back: it leaves the account at once and ages before it is for sale."""
+    now = ctx.clock.now_us()
+    until = lifecycle.aging_deadline(ctx, now)
     with ctx.store.transaction(write=True) as repo:
         found = _find(ctx, repo, account_sid, ref)
-        if found is None or found.sid is None or not repo.release(account_sid, found.sid):
+        if found is None or found.sid is None or not repo.release(account_sid, found.sid, until):
             raise _not_found(ref)
+        lifecycle.record(repo, EventKind.RELEASED, found.phone_number, now, account_sid, caller,
+                         sid=found.sid, details={"aging_until": until})  # fmt: skip
 
 
 def list_owned(
@@ -145,6 +181,60 @@ def list_owned(
     with ctx.store.transaction() as repo:
         rows = repo.list_owned(account_sid, page * page_size, page_size + 1)
     return rows[:page_size], len(rows) > page_size
+
+
+BROWSE_ORDERS = tuple(Repository.BROWSE_ORDER)
+NUMBER_LIKE = re.compile(r"[0-9 +()-]+")
+
+
+def browse(
+    ctx: Context,
+    account_sid: str,
+    *,
+    text: str = "",
+    order: str = "bought",
+    descending: bool = False,
+    page: int = 0,
+    page_size: int = 50,
+) -> tuple[list[Number], int]:
+    """One page of the account's numbers whose name or digits contain ``text``, and the total.
+
+    ``order`` is one of ``BROWSE_ORDERS``; the friendly name is matched
+    without regard to case and, when ``text`` looks like a number, the number
+    by its digits (spaces, ``+``, ``-`` and brackets ignored).
+    """
+    if order not in Repository.BROWSE_ORDER:
+        raise BadRequest(f"Cannot sort by '{order}'; sort by {', '.join(BROWSE_ORDERS)}")
+    wanted = text.strip()
+    digits = "".join(ch for ch in wanted if ch.isdigit())
+    if not NUMBER_LIKE.fullmatch(wanted):
+        digits = ""
+    name_like = f"%{_like_escape(wanted.lower())}%" if wanted else None
+    digits_like = f"%{digits}%" if digits else None
+    with ctx.store.transaction() as repo:
+        return repo.browse_owned(
+            account_sid,
+            name_like=name_like,
+            digits_like=digits_like,
+            order=order,
+            descending=descending,
+            offset=page * page_size,
+            limit=page_size,
+        )
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def for_sale(ctx: Context, phone_number: str) -> Number:
+    """A number that is for sale now, with its prices, or NumberUnavailable."""
+    number = e164(parse_number(phone_number, ctx.settings.home_region))
+    with ctx.store.transaction() as repo:
+        found = repo.get_number(number)
+    if found is None or found.status is not NumberStatus.AVAILABLE:
+        raise NumberUnavailable(f"{number} is not for sale")
+    return found
 
 
 def _find(ctx: Context, repo: Repository, account_sid: str, ref: str) -> Number | None:

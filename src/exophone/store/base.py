@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import logging
+import random
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from importlib import resources
@@ -11,10 +14,21 @@ from typing import ParamSpec, TypeVar
 
 from yoyo import get_backend, read_migrations
 
+from exophone.domain.errors import ServiceUnavailable
 from exophone.store.repository import Repository
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+log = logging.getLogger("exophone.store")
+
+# A unit of work that meets a transient conflict (a busy SQLite file, a
+# PostgreSQL deadlock or serialization failure) was rolled back whole, so it
+# is run again after a short, growing, jittered pause; after this many
+# attempts the caller gets a 503, never a 500.
+RETRY_ATTEMPTS = 6
+RETRY_FIRST_PAUSE = 0.01
+RETRY_LONGEST_PAUSE = 0.5
 
 
 class Store(abc.ABC):
@@ -51,6 +65,33 @@ class Store(abc.ABC):
     def close(self) -> None:  # noqa: B027 - engines without resources need nothing
         """Release connections and threads."""
 
+    def is_transient(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is a conflict that goes away if the unit of work runs again."""
+        return False
+
+    def retrying(self, call: Callable[[], T]) -> T:
+        """Run a blocking service call, again after a pause when it meets a transient conflict.
+
+        The call must open its own transactions (as every service function
+        does), so a conflict has rolled back everything it wrote.
+        """
+        attempt = 1
+        while True:
+            try:
+                return call()
+            except Exception as exc:
+                if not self.is_transient(exc):
+                    raise
+                if attempt == RETRY_ATTEMPTS:
+                    log.warning("transient conflict persists after %d attempts: %s", attempt, exc)
+                    raise ServiceUnavailable(
+                        "The database is busy with conflicting changes; try again shortly"
+                    ) from exc
+                pause = min(RETRY_LONGEST_PAUSE, RETRY_FIRST_PAUSE * 2 ** (attempt - 1))
+                log.info("transient conflict (attempt %d), retrying: %s", attempt, exc)
+                time.sleep(pause * random.uniform(0.5, 1.0))
+                attempt += 1
+
     def migrate(self) -> None:
         """Create or upgrade the schema; safe to run from several processes at once."""
         with resources.as_file(resources.files("exophone.store") / "migrations") as folder:
@@ -61,6 +102,16 @@ class Store(abc.ABC):
                     backend.apply_migrations(backend.to_apply(migrations))
             finally:
                 backend.connection.close()
+
+    def reset(self, account_sid: str | None = None) -> None:
+        """Empty every table but yoyo's, or take one account's state away (test mode).
+
+        See ``exophone.store.reset``; one transaction, milliseconds on a small database.
+        """
+        from exophone.store.reset import reset
+
+        with self.transaction(write=True) as repo:
+            reset(repo, self.dialect, account_sid)
 
 
 async def in_executor(

@@ -10,9 +10,11 @@ import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from typing import ParamSpec, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 
 from exophone.domain.errors import BadRequest
@@ -70,10 +72,13 @@ class PostgresStore(Store):
             yield PgRepository(cur)
 
     async def read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        return await in_executor(self._threads, fn, *args, **kwargs)
+        return await in_executor(self._threads, self.retrying, partial(fn, *args, **kwargs))
 
     async def write(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        return await in_executor(self._threads, fn, *args, **kwargs)
+        return await in_executor(self._threads, self.retrying, partial(fn, *args, **kwargs))
+
+    def is_transient(self, exc: BaseException) -> bool:
+        return isinstance(exc, pg_errors.SerializationFailure | pg_errors.DeadlockDetected)
 
     def ping(self) -> None:
         with self.pool.connection() as conn:

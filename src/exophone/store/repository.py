@@ -6,6 +6,8 @@ Statements use ``?`` placeholders; the PostgreSQL engine rewrites them to
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any, Protocol
@@ -15,13 +17,17 @@ from exophone.domain.model import (
     AccountStatus,
     ApiKey,
     AuthRecord,
+    EventKind,
     KeyStatus,
     Number,
+    NumberEvent,
+    NumberLifecycle,
     NumberSpec,
     NumberStatus,
     SearchQuery,
 )
 from exophone.domain.numbers import NumberType
+from exophone.domain.patterns import BUCKETS, Path, grams_text
 
 
 class Cursor(Protocol):
@@ -153,6 +159,7 @@ class Repository:
         """Add numbers for sale; numbers already known are left alone. Returns how many were new."""
         if not specs:
             return 0
+        mark = self._search_mark()
         self.cur.executemany(
             self._sql(
                 "INSERT INTO numbers (phone_number, national, country, number_type, region,"
@@ -171,7 +178,10 @@ class Repository:
             ],
         )  # fmt: skip
         # Both drivers report the rows an executemany changed, summed.
-        return int(self.cur.rowcount)
+        added = int(self.cur.rowcount)
+        if added:
+            self._index_new_numbers(mark)
+        return added
 
     def statuses(self, phone_numbers: Sequence[str]) -> dict[str, NumberStatus]:
         """The status of each of these numbers that the inventory holds."""
@@ -250,25 +260,186 @@ class Repository:
         self._exec("SELECT 1 FROM numbers WHERE country = ? LIMIT 1", (country,))
         return self.cur.fetchone() is not None
 
+    # -- search ------------------------------------------------------------
+    #
+    # A search follows one of three paths (exophone.domain.patterns.Path).
+    # SCAN and PREFIX walk the for-sale index in number order and stop at the
+    # page: numbers_for_sale(_region) carry national, sms, voice and vanity,
+    # so the pattern and the flags are checked in the index and only matching
+    # rows are read. INDEX looks the pattern's 4-gram tokens up: on SQLite in
+    # numbers_search, a contentless FTS5 table whose rowid is the E.164 number
+    # as an integer (so it answers in number order and can stop early), kept
+    # in step by insert_numbers; on PostgreSQL in numbers_grams, a GIN index
+    # on the tokens of exophone_grams(national), a PL/pgSQL function that
+    # computes patterns.bucketed (the tokens with a bucket letter, read a few
+    # buckets at a time: _buckets). Every path filters status and the other
+    # columns on the numbers table itself, so owned or aging numbers never
+    # show. A spread search (q.start set) begins that far through the range of
+    # the slice's numbers (SQLite's index: of the pattern's matches) and wraps
+    # around to its start; on PostgreSQL's index, which answers the matches of
+    # a bucket unordered, it starts at a random bucket and samples the matches.
+
+    _SEARCH_COLUMNS = ", ".join("n." + c.strip() for c in NUMBER_COLUMNS.split(","))
+
+    @property
+    def _sqlite(self) -> bool:
+        return isinstance(self.cur, sqlite3.Cursor)
+
+    def _search_mark(self) -> int:
+        """Before an insert: the largest rowid of numbers (SQLite), to index what follows."""
+        if not self._sqlite:
+            return 0
+        self._exec("SELECT COALESCE(MAX(rowid), 0) FROM numbers")
+        return int(self.cur.fetchone()[0])
+
+    def _index_new_numbers(self, mark: int) -> None:
+        """Add the numbers inserted since ``mark`` to the SQLite search index, in bulk.
+
+        SQLite gives new rows rowids past the largest, so they are the rows
+        past the mark. Inserting from a trigger instead makes FTS5 flush a
+        segment per row, four times slower for a bulk load. PostgreSQL keeps
+        its GIN index itself.
+        """
+        if not isinstance(self.cur, sqlite3.Cursor):
+            return
+        if mark == 0:
+            # The table was empty: whatever the index holds is of numbers since deleted.
+            self._exec("INSERT INTO numbers_search (numbers_search) VALUES ('delete-all')")
+        register_grams(self.cur.connection)
+        self._exec(
+            "INSERT INTO numbers_search (rowid, grams)"
+            " SELECT CAST(substr(phone_number, 2) AS INTEGER), exophone_grams(national)"
+            " FROM numbers WHERE rowid > ?",
+            (mark,),
+        )
+
     def search(self, q: SearchQuery) -> list[Number]:
-        where = ["status = 'available'", "country = ?", "number_type = ?"]
+        """Numbers for sale matching every filter, at most ``q.limit``, ordered by number."""
+        rows: list[Any] = []
+        for sql, params in self._search_statements(q):
+            self._exec(sql, [*params, q.limit - len(rows)])
+            rows += self.cur.fetchall()
+            if len(rows) >= q.limit:
+                break
+        return sorted((_number(r) for r in rows), key=lambda n: n.phone_number)
+
+    def explain_search(self, q: SearchQuery) -> str:
+        """The store's own plan of the first statement a search runs, one line per step."""
+        # With nothing to find the search runs no page statement: explain the first one.
+        sql, params = (self._search_statements(q) or [self._search_sql(q, "+0", "from")])[0]
+        if self._sqlite:
+            self._exec(f"EXPLAIN QUERY PLAN {sql}", [*params, q.limit])
+            return "\n".join(str(r[3]) for r in self.cur.fetchall())
+        self._exec(f"EXPLAIN {sql}", [*params, q.limit])
+        return "\n".join(str(r[0]) for r in self.cur.fetchall())
+
+    def _search_statements(self, q: SearchQuery) -> list[tuple[str, list[Any]]]:
+        """The statements of a search, each wanting the rows still missing as a last parameter."""
+        if q.plan.path is Path.INDEX and not self._sqlite:
+            return [self._search_sql(q, seed, part, window) for seed, part, window in _buckets(q)]
+        if q.start is None:
+            return [self._search_sql(q, None, "all")]
+        pivot = self._search_pivot(q)
+        if pivot is None:  # nothing to find: no number of the slice, or no match at all
+            return []
+        return [self._search_sql(q, pivot, "from"), self._search_sql(q, pivot, "before")]
+
+    def _search_slice(self, q: SearchQuery, a: str) -> tuple[list[str], list[Any]]:
+        """Conditions on numbers (alias ``a``) that choose the numbers for sale of the query."""
+        where = [f"{a}status = 'available'", f"{a}country = ?", f"{a}number_type = ?"]
         params: list[Any] = [q.country, q.number_type.value]
         if q.region is not None:
-            where.append("region = ?")
+            where.append(f"{a}region = ?")
             params.append(q.region)
-        if q.sms_only:
-            where.append("sms = ?")
-            params.append(True)
-        if q.like is not None:
-            where.append("national LIKE ?")
-            params.append(q.like)
-        params.append(q.limit)
-        self._exec(
-            f"SELECT {NUMBER_COLUMNS} FROM numbers WHERE {' AND '.join(where)}"
-            " ORDER BY phone_number LIMIT ?",
+        if q.plan.path is Path.PREFIX:
+            # Digits sort before ':', so these are the numbers that start with the prefix.
+            where.append(f"{a}phone_number >= ? AND {a}phone_number < ?")
+            params += [q.plan.prefix, q.plan.prefix + ":"]
+        return where, params
+
+    def _search_sql(
+        self, q: SearchQuery, pivot: str | None, part: str, buckets: Sequence[str] = ()
+    ) -> tuple[str, list[Any]]:
+        """One statement of a search: ``part`` is "all" (no pivot), "from" or "before" the
+        pivot, or "shuffled" (the matches in an order that ``pivot`` seeds); ``buckets``,
+        those of PostgreSQL's search index to look in."""
+        index = q.plan.path is Path.INDEX
+        a = "n." if index and self._sqlite else ""
+        where, params = self._search_slice(q, a)
+        for wanted, column in (
+            (q.sms_only, "sms"), (q.voice_only, "voice"), (q.vanity_only, "vanity")
+        ):  # fmt: skip
+            if wanted:
+                where.append(f"{a}{column} = ?")
+                params.append(True)
+        if q.plan.like is not None:
+            where.append(f"{a}national LIKE ?")
+            params.append(q.plan.like)
+        if index and self._sqlite:
+            # The FTS5 table answers in rowid order, the number as an integer: from the
+            # pivot on, the first matches end the statement.
+            where.insert(0, "numbers_search MATCH ?")
+            params.insert(0, " AND ".join(f'"{t}"' for t in q.plan.tokens))
+            order = "n.phone_number"
+            if pivot is not None:
+                order = "f.rowid"
+                where.append("f.rowid >= ?" if part == "from" else "f.rowid < ?")
+                params.append(int(pivot[1:]))
+            return (
+                f"SELECT {self._SEARCH_COLUMNS} FROM numbers_search f"
+                " CROSS JOIN numbers n ON n.phone_number = '+' || f.rowid"
+                f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?",
+                params,
+            )
+        order = "phone_number"
+        if part == "shuffled":
+            order = "md5(phone_number || ?)"
+        elif pivot is not None:
+            where.append("phone_number >= ?" if part == "from" else "phone_number < ?")
+            params.append(pivot)
+        if index:
+            # Each token, in any of the buckets.
+            tokens = [[t + b for b in buckets] for t in q.plan.tokens]
+            where[:0] = ["string_to_array(exophone_grams(national), ' ') && ?"] * len(tokens)
+            params[:0] = tokens
+        if part == "shuffled":
+            params.append(pivot)
+        condition = " AND ".join(where)
+        if self._sqlite or index:
+            sql = f"SELECT {NUMBER_COLUMNS} FROM numbers WHERE {condition} ORDER BY {order} LIMIT ?"
+            return sql, params
+        # PostgreSQL checks INCLUDE columns in an index-only scan alone: find the
+        # numbers there, then read their rows (SQLite defers the row read itself).
+        return (
+            f"SELECT {NUMBER_COLUMNS} FROM numbers WHERE phone_number IN"
+            f" (SELECT phone_number FROM numbers WHERE {condition} ORDER BY {order} LIMIT ?)",
             params,
         )
-        return [_number(r) for r in self.cur.fetchall()]
+
+    def _search_pivot(self, q: SearchQuery) -> str | None:
+        """The number ``q.start`` of the way through the range of the slice's numbers, or
+        (SQLite's search index) of the pattern's matches; None if that range is empty."""
+        if q.plan.path is Path.INDEX:
+            # The first and the last match, each from one end of the FTS5 table.
+            match = " AND ".join(f'"{t}"' for t in q.plan.tokens)
+            self._exec(
+                "SELECT (SELECT '+' || rowid FROM numbers_search WHERE numbers_search MATCH ?"
+                " ORDER BY rowid LIMIT 1), (SELECT '+' || rowid FROM numbers_search"
+                " WHERE numbers_search MATCH ? ORDER BY rowid DESC LIMIT 1)",
+                (match, match),
+            )
+        else:
+            where, params = self._search_slice(q, "")
+            condition = " AND ".join(where)
+            self._exec(
+                f"SELECT (SELECT MIN(phone_number) FROM numbers WHERE {condition}),"
+                f" (SELECT MAX(phone_number) FROM numbers WHERE {condition})",
+                [*params, *params],
+            )
+        low, high = self.cur.fetchone()
+        if low is None or high is None:
+            return None
+        return _between(low, high, q.start or 0.0)
 
     # -- owned numbers -----------------------------------------------------
 
@@ -327,16 +498,63 @@ class Repository:
         row = self.cur.fetchone()
         return None if row is None else _number(row)
 
-    def release(self, account_sid: str, sid: str) -> bool:
-        """Return an owned number to sale; False if the account does not own it."""
+    def release(self, account_sid: str, sid: str, aging_until: int | None = None) -> bool:
+        """Take a number from the account: aging until ``aging_until``, or for sale at once
+        without one. False if the account does not own it."""
+        status = NumberStatus.AVAILABLE if aging_until is None else NumberStatus.AGING
         self._exec(
-            "UPDATE numbers SET status = 'available', account_sid = NULL, sid = NULL,"
-            " friendly_name = NULL, voice_url = NULL, sms_url = NULL,"
-            " date_created = NULL, date_updated = NULL"
+            "UPDATE numbers SET status = ?, aging_until = ?, last_owner = account_sid,"
+            " account_sid = NULL, sid = NULL, friendly_name = NULL, voice_url = NULL,"
+            " sms_url = NULL, date_created = NULL, date_updated = NULL"
             " WHERE sid = ? AND account_sid = ?",
-            (sid, account_sid),
+            (status.value, aging_until, sid, account_sid),
         )
         return bool(self.cur.rowcount == 1)
+
+    def reclaim(
+        self,
+        phone_number: str,
+        account_sid: str,
+        sid: str,
+        friendly_name: str,
+        voice_url: str | None,
+        sms_url: str | None,
+        now: int,
+    ) -> Number | None:
+        """Compare-and-set buy-back: succeeds only while the number ages from this account."""
+        self._exec(
+            "UPDATE numbers SET status = 'owned', aging_until = NULL, account_sid = ?, sid = ?,"
+            " friendly_name = ?, voice_url = ?, sms_url = ?, date_created = ?, date_updated = ?"
+            " WHERE phone_number = ? AND status = 'aging' AND last_owner = ?"
+            f" RETURNING {NUMBER_COLUMNS}",
+            (account_sid, sid, friendly_name, voice_url, sms_url, now, now, phone_number,
+             account_sid),
+        )  # fmt: skip
+        row = self.cur.fetchone()
+        return None if row is None else _number(row)
+
+    def earliest_aging(self) -> int | None:
+        """The first deadline of the aging numbers, from the small partial index."""
+        self._exec("SELECT MIN(aging_until) FROM numbers WHERE status = 'aging'")
+        row = self.cur.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def return_due(self, now: int, limit: int) -> list[tuple[str, str | None]]:
+        """Put up to ``limit`` numbers whose aging ended back on sale: (number, last owner).
+
+        The lock on the one ``lifecycle_sweep`` row comes first, so sweeps of
+        several processes run one after the other and never deadlock.
+        """
+        self._exec("UPDATE lifecycle_sweep SET swept_at = ? WHERE id = 1", (now,))
+        self._exec(
+            "UPDATE numbers SET status = 'available', aging_until = NULL"
+            " WHERE phone_number IN (SELECT phone_number FROM numbers"
+            "  WHERE status = 'aging' AND aging_until <= ? ORDER BY aging_until LIMIT ?)"
+            " AND status = 'aging' AND aging_until <= ?"
+            " RETURNING phone_number, last_owner",
+            (now, limit, now),
+        )
+        return [(r[0], r[1]) for r in self.cur.fetchall()]
 
     def list_owned(self, account_sid: str, offset: int, limit: int) -> list[Number]:
         self._exec(
@@ -345,3 +563,246 @@ class Repository:
             (account_sid, limit, offset),
         )
         return [_number(r) for r in self.cur.fetchall()]
+
+    # Columns the dashboard may sort an account's numbers by.
+    BROWSE_ORDER = {
+        "number": "phone_number",
+        "name": "friendly_name",
+        "country": "country",
+        "type": "number_type",
+        "region": "region",
+        "bought": "date_created",
+    }
+
+    def browse_owned(
+        self,
+        account_sid: str,
+        *,
+        name_like: str | None,
+        digits_like: str | None,
+        order: str,
+        descending: bool,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Number], int]:
+        """One page of an account's numbers, filtered and sorted, and how many match in all.
+
+        ``name_like`` is a LIKE pattern over the lower-cased friendly name,
+        ``digits_like`` one over the E.164 and national digits; both escape
+        with a backslash. ``order`` is a key of ``BROWSE_ORDER``.
+        """
+        where = "account_sid = ? AND status = 'owned'"
+        params: list[Any] = [account_sid]
+        either = []
+        if name_like is not None:
+            either.append("LOWER(friendly_name) LIKE ? ESCAPE '\\'")
+            params.append(name_like)
+        if digits_like is not None:
+            either.append("phone_number LIKE ? ESCAPE '\\' OR national LIKE ? ESCAPE '\\'")
+            params += [digits_like, digits_like]
+        if either:
+            where += f" AND ({' OR '.join(either)})"
+        self._exec(f"SELECT COUNT(*) FROM numbers WHERE {where}", params)
+        total = int(self.cur.fetchone()[0])
+        column = self.BROWSE_ORDER[order]
+        direction = "DESC" if descending else "ASC"
+        self._exec(
+            f"SELECT {NUMBER_COLUMNS} FROM numbers WHERE {where}"
+            f" ORDER BY {column} {direction}, sid {direction} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [_number(r) for r in self.cur.fetchall()], total
+
+    def sales_by_day(self, since: int, offset: int) -> list[tuple[int, int]]:
+        """(day number, numbers bought that day) for numbers still owned, bought since ``since``.
+
+        Days are counted from the epoch after shifting times by ``offset``
+        microseconds, so they are local days of the server's zone.
+        """
+        self._exec(
+            "SELECT (date_created + ?) / 86400000000 AS day, COUNT(*) FROM numbers"
+            " WHERE status = 'owned' AND date_created >= ? GROUP BY day ORDER BY day",
+            (offset, since),
+        )
+        return [(int(r[0]), int(r[1])) for r in self.cur.fetchall()]
+
+    # -- history -----------------------------------------------------------
+
+    def insert_events(self, events: Sequence[NumberEvent]) -> None:
+        """Append to the audit trail, in the transaction of the change itself."""
+        if not events:
+            return
+        self.cur.executemany(
+            self._sql(
+                "INSERT INTO number_events (phone_number, at, event, account_sid, api_key,"
+                " request_id, sid, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            ),
+            [
+                (e.phone_number, e.at, e.event.value, e.account_sid, e.api_key, e.request_id,
+                 e.sid, None if e.details is None else json.dumps(e.details, sort_keys=True))
+                for e in events
+            ],
+        )  # fmt: skip
+
+    def events(self, phone_number: str) -> list[NumberEvent]:
+        """The recorded events of a number, oldest first."""
+        self._exec(
+            "SELECT phone_number, at, event, account_sid, api_key, request_id, sid, details"
+            " FROM number_events WHERE phone_number = ? ORDER BY at, id",
+            (phone_number,),
+        )
+        return [
+            NumberEvent(r[0], int(r[1]), EventKind(r[2]), r[3], r[4], r[5], r[6],
+                        None if r[7] is None else json.loads(r[7]))
+            for r in self.cur.fetchall()
+        ]  # fmt: skip
+
+    def lifecycle(self, phone_number: str) -> NumberLifecycle | None:
+        """Where a number stands in its lifecycle, or None if the inventory lacks it."""
+        self._exec(
+            "SELECT status, account_sid, sid, last_owner, aging_until, added_at FROM numbers"
+            " WHERE phone_number = ?",
+            (phone_number,),
+        )
+        r = self.cur.fetchone()
+        if r is None:
+            return None
+        return NumberLifecycle(phone_number, NumberStatus(r[0]), r[1], r[2], r[3], r[4], r[5])
+
+    # -- idempotency keys --------------------------------------------------
+    # One row per (account, key): the request's fingerprint, when its current
+    # attempt began (``locked_at``, also its lock token), and once it is done
+    # the answer it gave. Used only by exophone.service.idempotency.
+
+    def insert_idempotency_key(
+        self, account_sid: str, key: str, fingerprint: str, now: int
+    ) -> bool:
+        """Take a new key, in progress; False if the account holds this key already."""
+        self._exec(
+            "INSERT INTO idempotency_keys (account_sid, idem_key, fingerprint, created_at,"
+            " locked_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_sid, idem_key) DO NOTHING",
+            (account_sid, key, fingerprint, now, now),
+        )
+        return bool(self.cur.rowcount == 1)
+
+    def get_idempotency_key(
+        self, account_sid: str, key: str
+    ) -> tuple[str, int, int | None, str | None] | None:
+        """(fingerprint, locked_at, response status, response body) of a key, if held."""
+        self._exec(
+            "SELECT fingerprint, locked_at, response_status, response_body FROM idempotency_keys"
+            " WHERE account_sid = ? AND idem_key = ?",
+            (account_sid, key),
+        )
+        r = self.cur.fetchone()
+        return None if r is None else (r[0], int(r[1]), r[2], r[3])
+
+    def relock_idempotency_key(self, account_sid: str, key: str, locked_at: int, now: int) -> bool:
+        """Take over an unfinished key whose attempt began at ``locked_at`` (compare-and-set)."""
+        self._exec(
+            "UPDATE idempotency_keys SET locked_at = ? WHERE account_sid = ? AND idem_key = ?"
+            " AND locked_at = ? AND response_status IS NULL",
+            (now, account_sid, key, locked_at),
+        )
+        return bool(self.cur.rowcount == 1)
+
+    def finish_idempotency_key(
+        self, account_sid: str, key: str, locked_at: int, status: int, body: str
+    ) -> bool:
+        """Record the answer of the attempt that holds the key; False if it lost the key."""
+        self._exec(
+            "UPDATE idempotency_keys SET response_status = ?, response_body = ?"
+            " WHERE account_sid = ? AND idem_key = ? AND locked_at = ?"
+            " AND response_status IS NULL",
+            (status, body, account_sid, key, locked_at),
+        )
+        return bool(self.cur.rowcount == 1)
+
+    def delete_idempotency_key(
+        self, account_sid: str, key: str, *, locked_at: int | None = None, before: int | None = None
+    ) -> bool:
+        """Forget a key: the unfinished attempt that began at ``locked_at``, or one created
+        before ``before``."""
+        sql = "DELETE FROM idempotency_keys WHERE account_sid = ? AND idem_key = ?"
+        params: list[Any] = [account_sid, key]
+        if locked_at is not None:
+            sql += " AND locked_at = ? AND response_status IS NULL"
+            params.append(locked_at)
+        if before is not None:
+            sql += " AND created_at < ?"
+            params.append(before)
+        self._exec(sql, params)
+        return bool(self.cur.rowcount == 1)
+
+    def purge_idempotency_keys(self, before: int, limit: int) -> int:
+        """Forget up to ``limit`` keys created before ``before``, oldest first."""
+        self._exec(
+            "DELETE FROM idempotency_keys WHERE (account_sid, idem_key) IN ("
+            " SELECT account_sid, idem_key FROM idempotency_keys WHERE created_at < ?"
+            " ORDER BY created_at LIMIT ?)",
+            (before, limit),
+        )
+        return int(self.cur.rowcount)
+
+    # -- rate limits and metrics -------------------------------------------
+
+    def add_hits(self, account_sid: str, window_start: int, hits: int) -> int:
+        """Add requests to an account's window of the rate limit; returns the window's total."""
+        self._exec(
+            "INSERT INTO rate_limits (account_sid, window_start, hits) VALUES (?, ?, ?)"
+            " ON CONFLICT (account_sid, window_start)"
+            " DO UPDATE SET hits = rate_limits.hits + excluded.hits RETURNING hits",
+            (account_sid, window_start, hits),
+        )
+        return int(self.cur.fetchone()[0])
+
+    def forget_hits_before(self, window_start: int) -> int:
+        """Delete the rate-limit counters of windows that started before this one."""
+        self._exec("DELETE FROM rate_limits WHERE window_start < ?", (window_start,))
+        return int(self.cur.rowcount)
+
+    def numbers_by_status(self) -> list[tuple[str, str, str, int]]:
+        """(status, country, number_type, count) of the whole inventory, for /metrics."""
+        self._exec(
+            "SELECT status, country, number_type, COUNT(*) FROM numbers"
+            " GROUP BY status, country, number_type"
+        )
+        return [(r[0], r[1], r[2], int(r[3])) for r in self.cur.fetchall()]
+
+
+def _buckets(q: SearchQuery) -> list[tuple[str | None, str, list[str]]]:
+    """(seed, part, buckets) of each statement of a search of PostgreSQL's index.
+
+    In sequential order one statement looks in every bucket. Spread, the
+    search starts at a random bucket; four plain digits (one token, matched by
+    one number in 1,400) look in one bucket, then one more, two, four and
+    eight, until the page is full, so that only a few of their matches are
+    read; a rarer pattern looks in all of them at once. Within a statement the
+    matches come in an order the start seeds.
+    """
+    every = [chr(ord("A") + b) for b in range(BUCKETS)]
+    if q.start is None:
+        return [(None, "all", every)]
+    first = int(q.start * BUCKETS) % BUCKETS
+    ring = every[first:] + every[:first]
+    common = len(q.plan.tokens) == 1 and q.plan.tokens[0].endswith("a")
+    seed = f"{q.start:.17f}"
+    out: list[tuple[str | None, str, list[str]]] = []
+    at = 0
+    for size in (1, 1, 2, 4, 8) if common else (BUCKETS,):
+        out.append((seed, "shuffled", ring[at : at + size]))
+        at += size
+    return out
+
+
+def register_grams(conn: sqlite3.Connection) -> None:
+    """Make ``exophone_grams(national)``, the search index's tokens, callable on a connection."""
+    conn.create_function("exophone_grams", 1, grams_text, deterministic=True)
+
+
+def _between(low: str, high: str, start: float) -> str:
+    """The E.164 number ``start`` (0 to 1) of the way from ``low`` to ``high``."""
+    a, b = low[1:], high[1:]
+    width = max(len(a), len(b))
+    first, last = int(a.ljust(width, "0")), int(b.ljust(width, "0"))
+    return "+" + str(first + int((last - first) * start)).zfill(width)

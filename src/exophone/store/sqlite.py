@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -31,8 +32,9 @@ BUSY_RETRIES = 5
 class SQLiteStore(Store):
     dialect = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -48,11 +50,11 @@ class SQLiteStore(Store):
                 self.path,
                 isolation_level=None,
                 check_same_thread=False,
-                timeout=BUSY_TIMEOUT_MS / 1000,
+                timeout=self.busy_timeout_ms / 1000,
             )
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             conn.execute("PRAGMA foreign_keys = ON")
             # 64 MiB of page cache: bulk loads into large B-trees stay in memory.
             conn.execute("PRAGMA cache_size = -65536")
@@ -88,7 +90,11 @@ class SQLiteStore(Store):
         return fn(*args, **kwargs)
 
     async def write(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        return await in_executor(self._writer, fn, *args, **kwargs)
+        return await in_executor(self._writer, self.retrying, partial(fn, *args, **kwargs))
+
+    def is_transient(self, exc: BaseException) -> bool:
+        # SQLITE_BUSY ("database is locked") outlived the busy timeout.
+        return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
 
     def ping(self) -> None:
         self._connection().execute("SELECT 1").fetchone()

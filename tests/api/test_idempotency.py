@@ -1,0 +1,315 @@
+"""Idempotency-Key on POST and DELETE IncomingPhoneNumbers: replay, 422, 409, retention."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+
+from exophone.domain.errors import Conflict, Unprocessable
+from exophone.domain.model import NumberStatus
+from exophone.service import idempotency
+from exophone.service.context import Context
+from tests.conftest import Api, World, basic
+
+NUMBER = "+918023456701"
+BUY = "/IncomingPhoneNumbers"
+
+
+class StepClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now_us: int = 1_700_000_000_000_000) -> None:
+        self.now = now_us
+
+    def now_us(self) -> int:
+        return self.now
+
+
+def keyed(key: str, **headers: str) -> dict[str, str]:
+    return {"Idempotency-Key": key, **headers}
+
+
+def owned_count(ctx: Context) -> int:
+    with ctx.store.transaction() as repo:
+        return repo.count_numbers(NumberStatus.OWNED)
+
+
+def rest_exception(resp: httpx.Response) -> dict[str, Any]:
+    body: dict[str, Any] = resp.json()["RestException"]
+    assert body["Status"] == resp.status_code
+    return body
+
+
+# -- over HTTP ------------------------------------------------------------------------
+
+
+def test_a_retried_purchase_replays_the_first_answer(api: Api) -> None:
+    key = str(uuid.uuid4())
+    first = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed(key))
+    assert first.status_code == 200, first.text
+    assert "Idempotent-Replayed" not in first.headers
+    again = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed(key))
+    assert again.status_code == 200, again.text
+    assert again.content == first.content  # same sid, same dates, byte for byte
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["content-type"].startswith("application/json")
+    assert owned_count(api.world.ctx) == 1
+    # Without the key, the same purchase is a new request and the number is taken.
+    plain = api.post(api.path(BUY), data={"PhoneNumber": NUMBER})
+    assert plain.status_code == 409
+
+
+def test_the_body_may_come_in_another_media_type_or_order(api: Api) -> None:
+    key = "order-42"
+    form = {"PhoneNumber": NUMBER, "FriendlyName": "Sales"}
+    first = api.post(api.path(BUY), data=form, headers=keyed(key))
+    assert first.status_code == 200, first.text
+    as_json = api.post(
+        api.path(BUY), json={"FriendlyName": "Sales", "PhoneNumber": NUMBER}, headers=keyed(key)
+    )
+    assert as_json.status_code == 200, as_json.text
+    assert as_json.json()["sid"] == first.json()["sid"]
+
+
+def test_a_replay_does_nothing_more(api: Api) -> None:
+    key = "buy-then-release"
+    first = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed(key))
+    sid = first.json()["sid"]
+    assert api.delete(api.path(f"{BUY}/{sid}")).status_code == 202
+    again = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed(key))
+    assert (again.status_code, again.json()["sid"]) == (200, sid)
+    assert owned_count(api.world.ctx) == 0  # not bought back
+    assert api.get(api.path(f"{BUY}/{sid}")).status_code == 404
+
+
+def test_same_key_with_another_body_answers_422(api: Api) -> None:
+    key = "k-1"
+    assert api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed(key)).is_success
+    other = api.post(api.path(BUY), data={"PhoneNumber": "+918023456702"}, headers=keyed(key))
+    assert other.status_code == 422
+    assert "different request" in rest_exception(other)["Message"]
+    renamed = api.post(
+        api.path(BUY), data={"PhoneNumber": NUMBER, "FriendlyName": "x"}, headers=keyed(key)
+    )
+    assert renamed.status_code == 422
+    assert owned_count(api.world.ctx) == 1
+
+
+def test_same_key_on_another_method_or_path_answers_422(api: Api) -> None:
+    key = "k-2"
+    bought = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed(key))
+    sid = bought.json()["sid"]
+    release = api.delete(api.path(f"{BUY}/{sid}"), headers=keyed(key))
+    assert release.status_code == 422
+    assert owned_count(api.world.ctx) == 1  # not released
+
+
+def test_keys_belong_to_their_account(api: Api) -> None:
+    key = "shared-key"
+    mine = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed(key))
+    theirs = api.post(
+        api.path(BUY, sid="other"),
+        data={"PhoneNumber": "+918023456702"},
+        headers=keyed(key),
+        creds=api.world.other,
+    )
+    assert (mine.status_code, theirs.status_code) == (200, 200), theirs.text
+    assert theirs.json()["account_sid"] == "other"
+    assert owned_count(api.world.ctx) == 2
+
+
+def test_error_answers_are_replayed_too(api: Api) -> None:
+    api.post(
+        api.path(BUY, sid="other"), data={"PhoneNumber": NUMBER}, creds=api.world.other
+    ).raise_for_status()
+    key = "taken"
+    first = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed(key))
+    assert first.status_code == 409
+    again = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed(key))
+    assert (again.status_code, again.content) == (409, first.content)
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_retried_release_replays_202(api: Api) -> None:
+    sid = api.buy(NUMBER)["sid"]
+    key = "release-1"
+    first = api.delete(api.path(f"{BUY}/{sid}"), headers=keyed(key))
+    assert first.status_code == 202
+    again = api.delete(api.path(f"{BUY}/{sid}"), headers=keyed(key))
+    assert (again.status_code, again.content) == (202, first.content)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    # Without the key the number is simply not ours any more.
+    assert api.delete(api.path(f"{BUY}/{sid}")).status_code == 404
+
+
+def test_a_retry_while_the_first_runs_answers_409(api: Api) -> None:
+    ctx = api.world.ctx
+    path = api.path(BUY)
+    digest = idempotency.fingerprint("POST", path, {"PhoneNumber": NUMBER})
+    claim = idempotency.begin(ctx, "acme", "slow", digest)  # the first request, still running
+    assert isinstance(claim, idempotency.Claim)
+    busy = api.post(path, data={"PhoneNumber": NUMBER}, headers=keyed("slow"))
+    assert busy.status_code == 409
+    assert "still in progress" in rest_exception(busy)["Message"]
+    assert owned_count(ctx) == 0
+    assert idempotency.finish(ctx, claim, 201, '{"done": true}')
+    done = api.post(path, data={"PhoneNumber": NUMBER}, headers=keyed("slow"))
+    assert (done.status_code, done.json()) == (201, {"done": True})
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "tab\there", "naïve".encode()])
+def test_unusable_keys_answer_400(api: Api, key: str | bytes) -> None:
+    resp = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers={"Idempotency-Key": key})
+    assert resp.status_code == 400
+    assert "Idempotency-Key" in rest_exception(resp)["Message"]
+    assert owned_count(api.world.ctx) == 0
+
+
+def test_a_key_needs_valid_credentials_first(api: Api) -> None:
+    resp = api.post(
+        api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed("k"), creds=api.world.other
+    )
+    assert resp.status_code == 403
+    with api.world.ctx.store.transaction() as repo:
+        assert repo.get_idempotency_key("acme", "k") is None
+        assert repo.get_idempotency_key("other", "k") is None
+
+
+def test_an_unexpected_failure_gives_the_key_up(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from exophone.service import numbers
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(numbers, "buy", broken)
+        failed = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed("k-500"))
+    assert failed.status_code == 500
+    retried = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed("k-500"))
+    assert retried.status_code == 200, retried.text
+    assert owned_count(api.world.ctx) == 1
+
+
+def test_concurrent_retries_buy_once(api: Api) -> None:
+    if api.mode != "http":
+        pytest.skip("concurrency needs the real HTTP server")
+    headers = {"Authorization": basic(api.world.acme), **keyed("burst")}
+
+    def attempt(_: int) -> httpx.Response:
+        return httpx.post(
+            f"{api.base_url}{api.path(BUY)}",
+            data={"PhoneNumber": NUMBER},
+            headers=headers,
+            timeout=30,
+        )
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(attempt, range(32)))
+    assert {r.status_code for r in answers} <= {200, 409}
+    sids = {r.json()["sid"] for r in answers if r.status_code == 200}
+    assert len(sids) == 1  # every 200 is the one purchase, replayed
+    busy = [r for r in answers if r.status_code == 409]
+    assert all("still in progress" in rest_exception(r)["Message"] for r in busy)
+    assert owned_count(api.world.ctx) == 1
+
+
+# -- the service: retention and abandoned attempts ----------------------------------------
+
+
+@pytest.fixture
+def clock(world: World) -> StepClock:
+    step = StepClock()
+    world.ctx.clock = step
+    return step
+
+
+def test_keys_are_kept_24_hours_then_forgotten(world: World, clock: StepClock) -> None:
+    ctx = world.ctx
+    claim = idempotency.begin(ctx, "acme", "day", "digest-1")
+    assert isinstance(claim, idempotency.Claim)
+    idempotency.finish(ctx, claim, 200, "{}")
+    clock.now += idempotency.RETENTION_US - 1
+    with pytest.raises(Unprocessable):
+        idempotency.begin(ctx, "acme", "day", "digest-2")
+    assert idempotency.begin(ctx, "acme", "day", "digest-1") == idempotency.Replay(200, "{}")
+    clock.now += 2
+    fresh = idempotency.begin(ctx, "acme", "day", "digest-2")
+    assert isinstance(fresh, idempotency.Claim)
+
+
+def test_an_expired_key_the_purge_missed_starts_afresh(
+    world: World, clock: StepClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = world.ctx
+    monkeypatch.setattr(idempotency, "PURGE_BATCH", 0)  # the purge reaches nothing
+    claim = idempotency.begin(ctx, "acme", "old", "digest-1")
+    assert isinstance(claim, idempotency.Claim)
+    idempotency.finish(ctx, claim, 200, "{}")
+    clock.now += idempotency.RETENTION_US + 1
+    fresh = idempotency.begin(ctx, "acme", "old", "digest-2")
+    assert isinstance(fresh, idempotency.Claim) and fresh.locked_at == clock.now
+    assert idempotency.finish(ctx, fresh, 201, "[]")
+    assert idempotency.begin(ctx, "acme", "old", "digest-2") == idempotency.Replay(201, "[]")
+
+
+def test_taking_a_key_purges_expired_ones(world: World, clock: StepClock) -> None:
+    ctx = world.ctx
+    for i in range(5):
+        claim = idempotency.begin(ctx, "acme", f"old-{i}", "d")
+        assert isinstance(claim, idempotency.Claim)
+        idempotency.finish(ctx, claim, 200, "{}")
+    clock.now += idempotency.RETENTION_US + 1
+    idempotency.begin(ctx, "other", "new", "d")
+    with ctx.store.transaction() as repo:
+        assert all(repo.get_idempotency_key("acme", f"old-{i}") is None for i in range(5))
+        assert repo.get_idempotency_key("other", "new") is not None
+
+
+def test_purge_forgets_only_expired_keys(world: World, clock: StepClock) -> None:
+    ctx = world.ctx
+    for i in range(7):
+        idempotency.begin(ctx, "acme", f"k{i}", "d")
+    clock.now += idempotency.RETENTION_US + 1
+    idempotency.begin(ctx, "acme", "young", "d")
+    # begin() purged them already; purge() finds what is left: nothing old.
+    assert idempotency.purge(ctx, batch=3) == 0
+    clock.now += idempotency.RETENTION_US + 1
+    assert idempotency.purge(ctx, batch=3) == 1
+
+
+def test_an_abandoned_attempt_is_taken_over_once_stale(world: World, clock: StepClock) -> None:
+    ctx = world.ctx
+    first = idempotency.begin(ctx, "acme", "crash", "d")  # its process dies here
+    assert isinstance(first, idempotency.Claim)
+    clock.now += idempotency.STALE_AFTER_US
+    with pytest.raises(Conflict):
+        idempotency.begin(ctx, "acme", "crash", "d")
+    clock.now += 1
+    second = idempotency.begin(ctx, "acme", "crash", "d")
+    assert isinstance(second, idempotency.Claim) and second.locked_at > first.locked_at
+    # The dead attempt can no longer record an answer; the live one can.
+    assert not idempotency.finish(ctx, first, 200, "old")
+    assert idempotency.finish(ctx, second, 200, "new")
+    assert idempotency.begin(ctx, "acme", "crash", "d") == idempotency.Replay(200, "new")
+
+
+def test_abandon_lets_the_next_attempt_run(world: World) -> None:
+    ctx = world.ctx
+    claim = idempotency.begin(ctx, "acme", "oops", "d")
+    assert isinstance(claim, idempotency.Claim)
+    idempotency.abandon(ctx, claim)
+    assert isinstance(idempotency.begin(ctx, "acme", "oops", "d"), idempotency.Claim)
+
+
+def test_fingerprints_ignore_parameter_order_only() -> None:
+    a = idempotency.fingerprint("post", "/p", {"A": "1", "B": "2"})
+    assert a == idempotency.fingerprint("POST", "/p", {"B": "2", "A": "1"})
+    assert a != idempotency.fingerprint("POST", "/p", {"A": "1", "B": "3"})
+    assert a != idempotency.fingerprint("POST", "/q", {"A": "1", "B": "2"})
+    assert a != idempotency.fingerprint("DELETE", "/p", {"A": "1", "B": "2"})

@@ -1,0 +1,1 @@
+"""The web dashboard: pages through httpx (test_pages) and a real Chromium (test_browser)."""

@@ -1,0 +1,236 @@
+"""The Contains pattern language, the search index's tokens, and how a search is planned."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from exophone.domain.errors import BadRequest
+from exophone.domain.patterns import (
+    HELP,
+    MAX_LENGTH,
+    NO_PATTERN,
+    SCAN_BUDGET,
+    Path,
+    Pattern,
+    bucket,
+    bucketed,
+    grams,
+    grams_text,
+    match_chance,
+    parse,
+    plan,
+)
+
+KEYPAD = {
+    "2": "ABC", "3": "DEF", "4": "GHI", "5": "JKL",
+    "6": "MNO", "7": "PQRS", "8": "TUV", "9": "WXYZ",
+}  # fmt: skip
+
+
+# -- the language ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "body", "start", "end", "like"),
+    [
+        ("12", "12", False, False, "%12%"),
+        ("2345", "2345", False, False, "%2345%"),
+        ("FLOWERS", "3569377", False, False, "%3569377%"),
+        ("flowers", "3569377", False, False, "%3569377%"),
+        ("FloWers", "3569377", False, False, "%3569377%"),
+        ("80*3", "80*3", False, False, "%80_3%"),
+        ("**77", "**77", False, False, "%__77%"),
+        ("^80", "80", True, False, "80%"),
+        ("01$", "01", False, True, "%01"),
+        ("^8023456701$", "8023456701", True, True, "8023456701"),
+        ("^8*$", "8*", True, True, "8_"),
+        ("  77  ", "77", False, False, "%77%"),
+        ("CALL*NOW", "2255*669", False, False, "%2255_669%"),
+        ("1234567890123456", "1234567890123456", False, False, "%1234567890123456%"),
+        ("^1234567890123456$", "1234567890123456", True, True, "1234567890123456"),
+    ],
+)
+def test_patterns_parse_to_digits_wildcards_and_anchors(
+    text: str, body: str, start: bool, end: bool, like: str
+) -> None:
+    pattern = parse(text)
+    assert pattern == Pattern(body, start, end)
+    assert pattern.like == like
+
+
+def test_every_letter_stands_for_its_keypad_digit() -> None:
+    for digit, letters in KEYPAD.items():
+        for letter in letters:
+            assert parse(letter * 2).body == digit * 2
+            assert parse(letter.lower() * 2).body == digit * 2
+
+
+def test_length_counts_digits_letters_and_stars_but_not_anchors() -> None:
+    assert parse("^12$").body == "12"
+    assert parse("*" * MAX_LENGTH).body == "*" * MAX_LENGTH
+    assert parse("^" + "9" * MAX_LENGTH + "$").fixed == MAX_LENGTH
+    for too_short in ("1", "^1", "1$", "^1$", "*"):
+        with pytest.raises(BadRequest):
+            parse(too_short)
+    for too_long in ("1" * (MAX_LENGTH + 1), "^" + "A" * (MAX_LENGTH + 1) + "$"):
+        with pytest.raises(BadRequest):
+            parse(too_long)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "", "   ", "^", "$", "^$", "1", "12-3", "1 2", "+9180", "80%", "8_0", "1.2", "(80)",
+        "\u0663\u0663", "\uff11\uff12", "ßß", "éé", "^^12", "12$$", "1^2", "$12", "12^",
+        "1$2", "12?", "\x0012",
+    ],
+)  # fmt: skip
+def test_bad_patterns_answer_an_explanation_of_the_language(text: str) -> None:
+    with pytest.raises(BadRequest) as info:
+        parse(text)
+    message = info.value.message
+    assert message.startswith("Invalid Contains")
+    assert HELP in message
+    for part in ("2 to 16 characters", "digits", "letters", "keypad", "'*'", "'^'", "'$'"):
+        assert part in message
+
+
+def test_a_long_bad_pattern_is_cut_short_in_the_message() -> None:
+    with pytest.raises(BadRequest) as info:
+        parse("x" * 500)
+    assert len(info.value.message) < len(HELP) + 80
+
+
+def test_fixed_runs_and_prefix() -> None:
+    p = parse("^80*3456**7")
+    assert (p.fixed, p.runs, p.prefix) == (7, ("80", "3456", "7"), "80")
+    assert parse("80*3").prefix == ""  # not anchored
+    assert parse("^*803").prefix == ""  # anchored on a wildcard
+    assert parse("**").runs == ()
+
+
+# -- index tokens ------------------------------------------------------------------------------
+
+
+def test_grams_are_the_4_digit_windows_counted_by_letter() -> None:
+    assert grams("8023456701") == [
+        "8023a", "0234a", "2345a", "3456a", "4567a", "5670a", "6701a",
+    ]  # fmt: skip
+    assert grams("97777777") == ["9777a", "7777a", "7777b", "7777c", "7777d"]
+    assert grams("12121212") == ["1212a", "2121a", "1212b", "2121b", "1212c"]
+    assert grams("123") == []
+    assert grams("1234") == ["1234a"]
+    assert grams_text("97777777") == "9777a 7777a 7777b 7777c 7777d"
+    assert len(grams("1" * MAX_LENGTH)) == MAX_LENGTH - 3
+    assert grams("1" * MAX_LENGTH)[-1] == "1111m"
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("12", ()),
+        ("123", ()),
+        ("1*2*3*4", ()),
+        ("123*567", ()),
+        ("1234", ("1234a",)),
+        ("^1234$", ("1234a",)),
+        ("12345", ("1234a", "2345a")),
+        ("77777", ("7777b",)),
+        ("7777777", ("7777d",)),
+        ("1234*1234", ("1234b",)),
+        ("12*4567", ("4567a",)),
+        ("FLOWERS", ("3569a", "5693a", "6937a", "9377a")),
+    ],
+)
+def test_a_pattern_needs_the_tokens_of_its_long_runs(text: str, tokens: tuple[str, ...]) -> None:
+    assert parse(text).tokens == tokens
+
+
+def test_every_number_a_pattern_matches_holds_the_patterns_tokens() -> None:
+    """The index's promise: it can only answer too many numbers, never too few."""
+    rng = random.Random(4)
+    for _ in range(3000):
+        # Few distinct digits, so repeated 4-grams are common.
+        alphabet = rng.choice(["0123456789", "17", "7", "120"])
+        national = "".join(rng.choice(alphabet) for _ in range(rng.randint(4, 16)))
+        held = set(grams(national))
+        width = rng.randint(2, len(national))
+        at = rng.randint(0, len(national) - width)
+        body = "".join("*" if rng.random() < 0.2 else ch for ch in national[at : at + width])
+        if body.count("*") == len(body):
+            continue
+        pattern = parse(("^" if at == 0 and rng.random() < 0.5 else "") + body)
+        assert re.fullmatch(pattern.like.replace("%", ".*").replace("_", "."), national)
+        assert set(pattern.tokens) <= held, (national, pattern)
+
+
+# -- plans -------------------------------------------------------------------------------------
+
+
+def test_no_pattern_walks_the_for_sale_index() -> None:
+    assert plan(None, 50) is NO_PATTERN
+    assert NO_PATTERN.path is Path.SCAN
+    assert NO_PATTERN.like is None
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("12", Path.SCAN),  # a page within a few hundred entries
+        ("123", Path.SCAN),  # no 4-digit run for the index
+        ("1*2*3*4", Path.SCAN),  # rare, but nothing for the index to look up
+        ("01$", Path.SCAN),
+        ("1234", Path.INDEX),  # 1 in 1,400 numbers: the index
+        ("7777", Path.INDEX),
+        ("12345678", Path.INDEX),
+        ("FLOWERS", Path.INDEX),
+        ("98**7654", Path.INDEX),
+        ("7777$", Path.INDEX),
+        ("^80", Path.PREFIX),  # a range of the for-sale index
+        ("^8023456701", Path.PREFIX),  # the whole number: a range of one
+        ("^80**1", Path.PREFIX),
+        ("^8*******1234567", Path.INDEX),  # a short range, then a rare rest
+        ("^*123", Path.SCAN),  # anchored on a wildcard: no range
+    ],
+)
+def test_the_plan_follows_the_patterns_literal_runs(text: str, path: Path) -> None:
+    chosen = plan(parse(text), 50, calling_code=91)
+    assert chosen.path is path
+    assert chosen.like == parse(text).like
+    if path is Path.INDEX:
+        assert chosen.tokens == parse(text).tokens
+    if path is Path.PREFIX:
+        assert chosen.prefix == "+91" + parse(text).prefix
+
+
+def test_the_scan_estimate_is_a_page_over_the_chance_of_a_match() -> None:
+    assert match_chance(parse("12")) == pytest.approx(9 / 100)
+    assert match_chance(parse("^12")) == pytest.approx(1 / 100)
+    assert match_chance(parse("12$")) == pytest.approx(1 / 100)
+    assert match_chance(parse("^80**1"), beyond_prefix=True) == pytest.approx(1 / 10)
+    assert match_chance(parse("**")) == 1.0
+    two = plan(parse("12"), 50)
+    assert two.scan_estimate == pytest.approx(50 / 0.09)
+    assert two.scan_estimate <= SCAN_BUDGET
+    assert plan(parse("1234"), 50).scan_estimate > SCAN_BUDGET
+
+
+def test_a_prefix_needs_the_countrys_calling_code() -> None:
+    assert plan(parse("^80"), 50).path is Path.SCAN  # no calling code known
+    assert plan(parse("^80"), 50, calling_code=1).prefix == "+180"
+
+
+def test_a_larger_page_makes_the_scan_dearer() -> None:
+    """Four digits are scanned for when one number is wanted, looked up for a page of 50."""
+    assert plan(parse("1234"), 1, 91).path is Path.SCAN
+    assert plan(parse("1234"), 50, 91).path is Path.INDEX
+    assert plan(parse("12"), 1000, 91).path is Path.SCAN  # no run to look up, whatever the page
+
+
+def test_postgresql_tokens_carry_the_numbers_bucket() -> None:
+    assert bucket("8023456701") == "E"  # digits sum to 36; 36 mod 16 = 4
+    assert bucketed("97777777") == "9777aK 7777aK 7777bK 7777cK 7777dK"  # 58 mod 16 = 10
+    assert {bucket(str(n)) for n in range(10_000, 10_200)} == set("ABCDEFGHIJKLMNOP")

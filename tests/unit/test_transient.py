@@ -1,0 +1,230 @@
+"""Transient conflicts are retried inside the store, never answered as a 500.
+
+Each test provokes a real conflict: a second SQLite connection holding the
+write lock past the busy timeout, a PostgreSQL deadlock, a PostgreSQL
+serialization failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from exophone.api import create_app
+from exophone.config import Settings
+from exophone.domain.errors import ServiceUnavailable
+from exophone.domain.model import NumberStatus
+from exophone.domain.numbers import NumberType
+from exophone.service import accounts, inventory, numbers
+from exophone.service.context import Context
+from exophone.store import base, open_store
+from exophone.store.sqlite import SQLiteStore
+from tests.conftest import POSTGRES_URL, ThreadServer, basic, spec
+
+NUMBER = "+918023456701"
+OTHER = "+918023456702"
+# Short enough that the lock below outlives it and every BEGIN retry of the engine.
+BUSY_MS = 20
+
+
+@pytest.fixture
+def busy_sqlite(tmp_path: Path) -> Iterator[Context]:
+    """A SQLite store with a 20 ms busy timeout, an account and two numbers."""
+    path = tmp_path / "busy.db"
+    open_store(f"sqlite:///{path}").close()  # migrated
+    ctx = Context(
+        store=SQLiteStore(path, busy_timeout_ms=BUSY_MS),
+        # From the environment: the test suite turns the rate limiter off there.
+        settings=Settings.from_env(database_url=f"sqlite:///{path}"),
+    )
+    accounts.create_account(ctx, "Acme", "acme")
+    inventory.add_numbers(ctx, [spec(ctx, n, NumberType.LANDLINE, "KA") for n in (NUMBER, OTHER)])
+    yield ctx
+    ctx.store.close()
+
+
+def hold_write_lock(path: Path, seconds: float) -> threading.Thread:
+    """Another connection takes SQLite's write lock now and keeps it ``seconds``."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("BEGIN IMMEDIATE")
+
+    def release() -> None:
+        time.sleep(seconds)
+        conn.execute("COMMIT")
+        conn.close()
+
+    thread = threading.Thread(target=release, daemon=True)
+    thread.start()
+    return thread
+
+
+def sqlite_path(ctx: Context) -> Path:
+    assert isinstance(ctx.store, SQLiteStore)
+    return ctx.store.path
+
+
+def test_the_conflict_is_real_without_the_retry(busy_sqlite: Context) -> None:
+    holder = hold_write_lock(sqlite_path(busy_sqlite), 1.5)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        numbers.buy(busy_sqlite, "acme", NUMBER)  # called directly: no retry around it
+    holder.join()
+
+
+def test_sqlite_busy_is_retried(busy_sqlite: Context, caplog: pytest.LogCaptureFixture) -> None:
+    holder = hold_write_lock(sqlite_path(busy_sqlite), 0.8)
+    started = time.monotonic()
+    with caplog.at_level(logging.INFO, logger="exophone.store"):
+        bought = asyncio.run(busy_sqlite.store.write(numbers.buy, busy_sqlite, "acme", NUMBER))
+    assert time.monotonic() - started >= 0.7  # it waited the lock out
+    assert bought.account_sid == "acme"
+    assert any("transient conflict" in r.getMessage() for r in caplog.records)
+    holder.join()
+
+
+def test_over_http_a_busy_database_is_not_a_500(busy_sqlite: Context) -> None:
+    creds = accounts.create_key(busy_sqlite, "acme")
+    with ThreadServer(create_app(busy_sqlite)) as url:
+        holder = hold_write_lock(sqlite_path(busy_sqlite), 0.8)
+        resp = httpx.post(
+            f"{url}/v2_beta/Accounts/acme/IncomingPhoneNumbers",
+            data={"PhoneNumber": NUMBER},
+            headers={"Authorization": basic(creds)},
+            timeout=30,
+        )
+        holder.join()
+    assert resp.status_code == 200, resp.text
+
+
+def test_a_conflict_that_outlasts_the_retries_answers_503(
+    busy_sqlite: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(base, "RETRY_ATTEMPTS", 2)
+    creds = accounts.create_key(busy_sqlite, "acme")
+    with ThreadServer(create_app(busy_sqlite)) as url:
+        holder = hold_write_lock(sqlite_path(busy_sqlite), 1.5)
+        resp = httpx.post(
+            f"{url}/v2_beta/Accounts/acme/IncomingPhoneNumbers",
+            data={"PhoneNumber": NUMBER},
+            headers={"Authorization": basic(creds)},
+            timeout=30,
+        )
+        holder.join()
+    assert resp.status_code == 503
+    assert resp.json()["RestException"]["Status"] == 503
+    with busy_sqlite.store.transaction() as repo:
+        assert repo.count_numbers(NumberStatus.OWNED) == 0
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pg(db_url: str) -> Iterator[Context]:
+    ctx = Context(store=open_store(db_url), settings=Settings(database_url=db_url))
+    accounts.create_account(ctx, "Acme", "acme")
+    inventory.add_numbers(ctx, [spec(ctx, n, NumberType.LANDLINE, "KA") for n in (NUMBER, OTHER)])
+    yield ctx
+    ctx.store.close()
+
+
+def _other_connection(db_url: str) -> psycopg.Connection[tuple[object, ...]]:
+    assert POSTGRES_URL is not None
+    schema = db_url.rsplit("schema=", 1)[1]
+    return psycopg.connect(POSTGRES_URL, options=f"-c search_path={schema}")
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_postgres_deadlock_is_retried(pg: Context, db_url: str) -> None:
+    """Our unit of work locks A then B; another transaction locks B then A."""
+    a_locked, b_locked = threading.Event(), threading.Event()
+    attempts = 0
+
+    def touch_a_then_b(ctx: Context) -> int:
+        nonlocal attempts
+        attempts += 1
+        with ctx.store.transaction(write=True) as repo:
+            # This side notices the deadlock first, so it is the one rolled back.
+            repo.cur.execute("SET LOCAL deadlock_timeout = '50ms'")
+            repo.cur.execute(
+                "UPDATE numbers SET vanity = vanity WHERE phone_number = %s", (NUMBER,)
+            )
+            if attempts == 1:
+                a_locked.set()
+                assert b_locked.wait(10)
+            repo.cur.execute("UPDATE numbers SET vanity = vanity WHERE phone_number = %s", (OTHER,))
+        return attempts
+
+    def other() -> None:
+        with _other_connection(db_url) as conn:
+            conn.execute("SET deadlock_timeout = '10s'")
+            assert a_locked.wait(10)
+            conn.execute("UPDATE numbers SET vanity = vanity WHERE phone_number = %s", (OTHER,))
+            b_locked.set()
+            conn.execute("UPDATE numbers SET vanity = vanity WHERE phone_number = %s", (NUMBER,))
+            conn.commit()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    with pytest.raises(psycopg.errors.DeadlockDetected):
+        touch_a_then_b(pg)  # the same work without the retry fails
+    a_locked.clear()
+    b_locked.clear()
+    thread.join()
+    attempts = 0
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert asyncio.run(pg.store.write(touch_a_then_b, pg)) == 2
+    thread.join()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_postgres_serialization_failure_is_retried(pg: Context, db_url: str) -> None:
+    """A repeatable-read transaction whose row another one changed after its snapshot."""
+    attempts = 0
+
+    def rename(ctx: Context) -> None:
+        nonlocal attempts
+        attempts += 1
+        with ctx.store.transaction(write=True) as repo:
+            repo.cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            repo.cur.execute("SELECT region FROM numbers WHERE phone_number = %s", (NUMBER,))
+            if attempts == 1:
+                with _other_connection(db_url) as conn:
+                    conn.execute(
+                        "UPDATE numbers SET region = 'KA' WHERE phone_number = %s", (NUMBER,)
+                    )
+            repo.cur.execute("UPDATE numbers SET region = 'KA' WHERE phone_number = %s", (NUMBER,))
+
+    asyncio.run(pg.store.write(rename, pg))
+    assert attempts == 2
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_postgres_gives_up_with_503(
+    pg: Context, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(base, "RETRY_ATTEMPTS", 3)
+    attempts = 0
+
+    def always_conflicting(ctx: Context) -> None:
+        nonlocal attempts
+        attempts += 1
+        with ctx.store.transaction(write=True) as repo:
+            repo.cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            repo.cur.execute("SELECT region FROM numbers WHERE phone_number = %s", (NUMBER,))
+            with _other_connection(db_url) as conn:
+                conn.execute("UPDATE numbers SET region = 'KA' WHERE phone_number = %s", (NUMBER,))
+            repo.cur.execute("UPDATE numbers SET region = 'KA' WHERE phone_number = %s", (NUMBER,))
+
+    with pytest.raises(ServiceUnavailable):
+        asyncio.run(pg.store.write(always_conflicting, pg))
+    assert attempts == 3
