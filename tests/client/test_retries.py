@@ -1,4 +1,7 @@
-"""Retry and backoff timing, with httpx.MockTransport (the server cannot inject faults yet).
+"""Retry and backoff timing, with httpx.MockTransport: the exact pauses, without waiting.
+
+Retries against a real server's injected 429/503/500, delays and dropped
+connections are in examples/provisioning/test_provisioning.py (the test kit's faults).
 
 Nothing here really sleeps: the clients' ``sleep`` records the pauses instead.
 """
