@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import sys
 import time
@@ -164,6 +165,10 @@ def serve(
     if redis_url:
         os.environ["EXOPHONE_REDIS_URL"] = redis_url
     os.environ["EXOPHONE_TEST_MODE"] = "1" if test_mode else "0"
+    if workers > 1 and not os.environ.get("EXOPHONE_SECRET_KEY"):
+        # One dashboard signing key for every worker of this serve, so a session
+        # made by one is good on the others (it still ends when serve restarts).
+        os.environ["EXOPHONE_SECRET_KEY"] = secrets.token_urlsafe(32)
     if test_mode:
         from exophone.testing.cli import start_test_mode
 
