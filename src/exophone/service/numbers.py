@@ -116,7 +116,7 @@ def buy(
         args = (number, account_sid, ctx.ids.sid(), name, voice_url, sms_url, now)
         bought, event = repo.claim(*args), EventKind.BOUGHT
         if bought is None:
-            bought, event = repo.reclaim(*args), EventKind.RECLAIMED
+            bought, event = repo.claim(*args, reclaim=True), EventKind.RECLAIMED
         if bought is not None:
             lifecycle.record(repo, event, number, now, account_sid, caller, sid=bought.sid)
             return bought

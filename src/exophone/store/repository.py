@@ -452,14 +452,24 @@ class Repository:
         voice_url: str | None,
         sms_url: str | None,
         now: int,
+        *,
+        reclaim: bool = False,
     ) -> Number | None:
-        """Compare-and-set purchase: succeeds only while the number is for sale."""
+        """Compare-and-set purchase: succeeds only while the number is for sale, or,
+        with ``reclaim``, only while it ages from this same account (a buy-back)."""
+        # A number for sale has no aging deadline; one bought back has its deadline cleared.
+        if reclaim:
+            clear, guard = "aging_until = NULL, ", "status = 'aging' AND last_owner = ?"
+        else:
+            clear, guard = "", "status = 'available'"
+        guard_params: tuple[str, ...] = (account_sid,) if reclaim else ()
         self._exec(
-            "UPDATE numbers SET status = 'owned', account_sid = ?, sid = ?, friendly_name = ?,"
-            " voice_url = ?, sms_url = ?, date_created = ?, date_updated = ?"
-            f" WHERE phone_number = ? AND status = 'available' RETURNING {NUMBER_COLUMNS}",
-            (account_sid, sid, friendly_name, voice_url, sms_url, now, now, phone_number),
-        )
+            f"UPDATE numbers SET status = 'owned', {clear}account_sid = ?, sid = ?,"
+            " friendly_name = ?, voice_url = ?, sms_url = ?, date_created = ?, date_updated = ?"
+            f" WHERE phone_number = ? AND {guard} RETURNING {NUMBER_COLUMNS}",
+            (account_sid, sid, friendly_name, voice_url, sms_url, now, now, phone_number,
+             *guard_params),
+        )  # fmt: skip
         row = self.cur.fetchone()
         return None if row is None else _number(row)
 
@@ -510,28 +520,6 @@ class Repository:
             (status.value, aging_until, sid, account_sid),
         )
         return bool(self.cur.rowcount == 1)
-
-    def reclaim(
-        self,
-        phone_number: str,
-        account_sid: str,
-        sid: str,
-        friendly_name: str,
-        voice_url: str | None,
-        sms_url: str | None,
-        now: int,
-    ) -> Number | None:
-        """Compare-and-set buy-back: succeeds only while the number ages from this account."""
-        self._exec(
-            "UPDATE numbers SET status = 'owned', aging_until = NULL, account_sid = ?, sid = ?,"
-            " friendly_name = ?, voice_url = ?, sms_url = ?, date_created = ?, date_updated = ?"
-            " WHERE phone_number = ? AND status = 'aging' AND last_owner = ?"
-            f" RETURNING {NUMBER_COLUMNS}",
-            (account_sid, sid, friendly_name, voice_url, sms_url, now, now, phone_number,
-             account_sid),
-        )  # fmt: skip
-        row = self.cur.fetchone()
-        return None if row is None else _number(row)
 
     def earliest_aging(self) -> int | None:
         """The first deadline of the aging numbers, from the small partial index."""
