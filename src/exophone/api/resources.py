@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 import falcon
 import falcon.asgi
 import orjson
-import pycountry
 
 from exophone.api import idempotency, wire
 from exophone.api.middleware import admit
 from exophone.api.params import basic_credentials, body_params, bool_param, int_param, query
 from exophone.domain.errors import BadRequest
 from exophone.domain.model import Caller, Changes
+from exophone.domain.regions import country_name
 from exophone.domain.validation import flow_url, friendly_name
 from exophone.service import accounts, numbers
 from exophone.service.context import Context
-
-
-@lru_cache(maxsize=512)
-def country_name(code: str) -> str:
-    """The English short name of a country, from the ISO 3166 data pycountry maintains."""
-    country = pycountry.countries.get(alpha_2=code)
-    if country is None:
-        return code
-    return str(getattr(country, "common_name", None) or country.name)
 
 
 class Resource:

@@ -17,6 +17,7 @@ from exophone.dashboard.session import PATH, Session
 from exophone.dashboard.web import Page, Redirect, Request, Response, form, safe_next
 from exophone.domain.errors import BadRequest, ExophoneError
 from exophone.domain.model import AccountStatus, NewApiKey
+from exophone.domain.regions import country_name
 from exophone.service import accounts, inventory
 
 ADMIN = f"{PATH}/admin"
@@ -86,7 +87,7 @@ def overview(rows: list[tuple[str, str, str, str, int]]) -> Overview:
     for country, number_type, region, status, count in rows:
         totals[status] += count
         keys = {
-            "country": (country, f"{text.country_name(country)} ({country})"),
+            "country": (country, f"{country_name(country)} ({country})"),
             "type": (number_type, text.type_name(number_type)),
             "region": ((country, region), _region_label(country, region)),
         }

@@ -9,10 +9,9 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-import pycountry
 
 from exophone.domain.money import MICROS
-from exophone.domain.regions import IN_CIRCLES, INDIA
+from exophone.domain.regions import IN_CIRCLES, INDIA, country_name
 
 STATUS_NAMES = {"available": "For sale", "owned": "Owned", "aging": "Aging"}
 TYPE_NAMES = {"Landline": "Landline", "Mobile": "Mobile", "TollFree": "Toll-free"}
@@ -56,14 +55,6 @@ def when(micros: int | None, tz: ZoneInfo) -> str:
         return ""
     moment = datetime.fromtimestamp(micros / 1_000_000, UTC).astimezone(tz)
     return moment.strftime("%Y-%m-%d %H:%M")
-
-
-@lru_cache(maxsize=512)
-def country_name(code: str) -> str:
-    country = pycountry.countries.get(alpha_2=code)
-    if country is None:
-        return code
-    return str(getattr(country, "common_name", None) or country.name)
 
 
 def region_name(country: str, region: str) -> str:

@@ -26,6 +26,7 @@ from exophone.dashboard import static, text
 from exophone.dashboard.session import COOKIE, LIFETIME, PATH, Session, SessionCodec
 from exophone.domain.errors import ExophoneError, Forbidden, MethodNotAllowed, NotFound
 from exophone.domain.model import Caller
+from exophone.domain.regions import country_name
 from exophone.service import accounts
 from exophone.service.context import Context
 
@@ -88,7 +89,7 @@ def environment() -> Environment:
         money=text.money,
         phone=text.phone,
         when=_when,
-        country_name=text.country_name,
+        country_name=country_name,
         region_name=text.region_name,
         status_name=text.status_name,
         type_name=text.type_name,

@@ -18,6 +18,9 @@ reference lists a Malaysian number with ``"region": "MY"``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+
+import pycountry
 
 INDIA = "IN"
 
@@ -354,3 +357,12 @@ def circle_of_landline(national: str) -> str | None:
 _STD_CIRCLE: dict[str, str] = {
     std: code for code, _, cities in _CIRCLES for std, _ in cities
 }  # fmt: skip
+
+
+@lru_cache(maxsize=512)
+def country_name(code: str) -> str:
+    """The English short name of a country, from the ISO 3166 data pycountry maintains."""
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    return str(getattr(country, "common_name", None) or country.name)
