@@ -97,16 +97,27 @@ def bool_param(req: falcon.asgi.Request, name: str) -> bool:
     raise BadRequest(f"{name} must be true or false, not '{text[:20]}'")
 
 
-async def body_params(req: falcon.asgi.Request, limit: int) -> dict[str, str]:
-    """The request's parameters as strings; JSON null reads as the empty string."""
+async def read_body(req: falcon.asgi.Request, limit: int) -> bytes:
+    """The raw request body; PayloadTooLarge past ``limit`` bytes, declared or sent."""
     if req.content_length is not None and req.content_length > limit:
         raise PayloadTooLarge(f"Request body larger than {limit} bytes")
-    raw = await req.stream.read(limit + 1)
+    raw: bytes = await req.stream.read(limit + 1)
     if len(raw) > limit:
         raise PayloadTooLarge(f"Request body larger than {limit} bytes")
+    return raw
+
+
+def media_type(req: falcon.asgi.Request) -> str:
+    """The Content-Type without its parameters, lowercased ('' when absent)."""
+    return (req.content_type or "").split(";", 1)[0].strip().lower()
+
+
+async def body_params(req: falcon.asgi.Request, limit: int) -> dict[str, str]:
+    """The request's parameters as strings; JSON null reads as the empty string."""
+    raw = await read_body(req, limit)
     if not raw.strip():
         return {}
-    media = (req.content_type or "").split(";", 1)[0].strip().lower()
+    media = media_type(req)
     if media == FORM:
         return _form(raw)
     if media == JSON or media.endswith("+json"):

@@ -34,8 +34,9 @@ import falcon
 import falcon.asgi
 import orjson
 
+from exophone.api import params
 from exophone.api.wire import format_date
-from exophone.domain.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized
+from exophone.domain.errors import BadRequest, NotFound, Unauthorized
 from exophone.service import accounts
 from exophone.testing.harness import PREFIX, Harness
 from exophone.testing.journal import Filter
@@ -117,13 +118,11 @@ class Fields:
 
 
 async def read_body(req: falcon.asgi.Request, limit: int) -> dict[str, Any]:
-    raw = await req.stream.read(limit + 1)
-    if len(raw) > limit:
-        raise PayloadTooLarge(f"Request body larger than {limit} bytes")
+    """A control request's body: a JSON object (values keep their types), or form data."""
+    raw = await params.read_body(req, limit)
     if not raw.strip():
         return {}
-    media = (req.content_type or "").split(";", 1)[0].strip().lower()
-    if media == "application/x-www-form-urlencoded":
+    if params.media_type(req) == params.FORM:
         try:
             pairs = parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
         except (UnicodeDecodeError, ValueError) as exc:
