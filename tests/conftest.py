@@ -9,6 +9,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'exophone.db'}"
         return
+    with postgres_schema() as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """The URL of a new PostgreSQL schema, dropped afterwards; skips without PostgreSQL."""
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL tests need EXOPHONE_TEST_POSTGRES_URL (set by .ci/run)")
     schema = f"t_{uuid.uuid4().hex[:16]}"
