@@ -10,6 +10,7 @@ import base64
 import json
 import re
 import statistics
+import zlib
 
 import httpx
 import pytest
@@ -34,9 +35,15 @@ def _set_cookie(resp: httpx.Response) -> str:
 
 
 def _cookie_payload(value: str) -> dict[str, str]:
-    """What the signed cookie carries (itsdangerous: base64 JSON, then the signature)."""
-    part = value.split(".")[0]
-    data: dict[str, str] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    """What the signed cookie carries (itsdangerous: base64 JSON, then the signature).
+
+    itsdangerous zlib-compresses the JSON when that makes it shorter, and then
+    marks the payload with a leading dot.
+    """
+    compressed = value.startswith(".")
+    part = value.removeprefix(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    data: dict[str, str] = json.loads(zlib.decompress(raw) if compressed else raw)
     return data
 
 
