@@ -4,47 +4,60 @@ For each store (SQLite file, PostgreSQL schema) and each number of API
 processes (``exophone serve --workers N``, 1, 2 and 4 by default) one run:
 
 1. a fresh database with three accounts and enough numbers for sale;
-2. a real server on a free port (rate limit off, access log off);
-3. a load generator in separate processes (asyncio + httpx, ``--concurrency``
-   requests in flight in all), each request buying a different number, with
-   an ``Idempotency-Key`` as the SDK sends one (``--keys off`` to leave it
-   out); a warm-up second first, then ``--seconds`` measured;
-4. a check in the database: every 200 answer is one owned number, owned by the
-   account that bought it, and nothing else was sold (no double sale).
+2. a real server on a free port (rate limit off);
+3. wrk (``bench/lua/buy.lua``) at ``--concurrency`` connections, each request
+   buying a different number for the next of the three accounts in turn, with
+   an ``Idempotency-Key`` as the SDK sends one (``--keys off`` leaves it out);
+   a warm-up second first, then ``--seconds`` measured. wrk, not a Python
+   client: an asyncio + httpx generator topped out near 150 requests/s here,
+   ten times under what the same server answers wrk;
+4. a check in the database: every 200 answer is a distinct number, owned by
+   the account that bought it, and nothing else was sold (no double sale).
+   Purchases in flight when wrk stops may be made without their answer being
+   read; those are counted as "unanswered", and checked to be numbers sent.
 
-Run: ``.venv/bin/python -m bench.purchase`` (full size, for BENCHMARKS.md, on a
-quiet machine) or ``--seconds 3 --workers 1`` for a quick look. PostgreSQL runs
-need ``EXOPHONE_BENCH_POSTGRES_URL`` (else ``EXOPHONE_TEST_POSTGRES_URL``); a
-fresh schema is made and dropped for each run. ``--json`` prints the results
-as JSON; ``measure()`` returns them as data for other harnesses.
+With one API process the server runs on core 0 and wrk on core 1; with more
+processes than the machine has cores to spare, nothing is pinned.
+
+Run: ``.venv/bin/python -m bench.purchase`` (full size, on a quiet machine) or
+``--seconds 3 --workers 1`` for a quick look. PostgreSQL runs need
+``EXOPHONE_BENCH_POSTGRES_URL`` (else ``EXOPHONE_TEST_POSTGRES_URL``); a fresh
+schema is made and dropped for each run. ``--json`` prints the results as
+JSON; ``measure()`` returns them as data for other harnesses.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import math
 import os
-import socket
-import subprocess
+import re
+import secrets
 import sys
 import tempfile
-import time
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
-import httpx
+from bench.harness import (
+    SERVER_CORE,
+    Load,
+    Spread,
+    basic_auth,
+    buy_counts,
+    can_pin,
+    database,
+    exophone_server,
+    postgres_url,
+    wrk,
+)
+from bench.report import Target, lower_target, targets_table
 
-ROOT = Path(__file__).resolve().parents[1]
 ACCOUNTS = 3
-WARMUP_SECONDS = 1.0
+WARMUP_SECONDS = 1
 # Numbers put up for sale per run: enough for this many purchases a second.
 CEILING_PER_SECOND = 6_000
+TARGET_PER_SECOND = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,159 +71,47 @@ class Result:
     seconds: float
     purchases: int  # 200 answers in the measured window
     per_second: float
-    p50_ms: float
+    p50_ms: float  # wrk's, over every answer of the measured window
     p99_ms: float
     failures: int  # anything but 200 in the measured window
+    unanswered: int  # bought when wrk stopped, the answer never read
     double_sales: int  # numbers the database and the answers disagree on
 
 
-# -- the load generator: a separate process --------------------------------------------------
-
-
 @dataclass(frozen=True, slots=True)
-class LoadSpec:
-    base_url: str
-    accounts: list[tuple[str, str, str]]  # (sid, key, token)
-    numbers: list[str]
-    concurrency: int
-    warmup: float
-    seconds: float
-    keys: bool
+class Outcome:
+    """What one wrk run of buy.lua reported."""
+
+    load: Load
+    sent: int
+    bought: list[tuple[str, str]]  # (account sid, number) of every 2xx
+    other: int
 
 
-async def _load(spec: LoadSpec) -> dict[str, Any]:
-    """Buy ``spec.numbers`` one by one from ``spec.concurrency`` tasks until time is up."""
-    todo = iter(enumerate(spec.numbers))
-    latencies: list[float] = []
-    measured_failures = 0
-    bought: list[tuple[str, str]] = []  # (account sid, number) of every 200, warm-up included
-    failures: dict[str, int] = {}
-    start = time.perf_counter()
-    measure_from = start + spec.warmup
-    stop_at = measure_from + spec.seconds
-    limits = httpx.Limits(
-        max_connections=spec.concurrency, max_keepalive_connections=spec.concurrency
+def _buy(
+    base_url: str, files: tuple[Path, Path], offset: int, seconds: float, conns: int, keys: bool
+) -> Outcome:
+    numbers, accounts = files
+    nonce = secrets.token_hex(4) if keys else "off"
+    load = wrk(
+        base_url,
+        seconds=seconds,
+        connections=conns,
+        script="buy.lua",
+        timeout="30s",
+        args=[str(numbers), str(accounts), nonce, str(offset), "record"],
+        allow_errors=True,
     )
-    async with httpx.AsyncClient(base_url=spec.base_url, limits=limits, timeout=30) as http:
-
-        async def worker() -> None:
-            nonlocal measured_failures
-            for i, number in todo:
-                sid, key, token = spec.accounts[i % len(spec.accounts)]
-                headers = {"Idempotency-Key": str(uuid.uuid4())} if spec.keys else {}
-                sent = time.perf_counter()
-                if sent >= stop_at:
-                    return
-                try:
-                    resp = await http.post(
-                        f"/v2_beta/Accounts/{sid}/IncomingPhoneNumbers",
-                        data={"PhoneNumber": number},
-                        auth=(key, token),
-                        headers=headers,
-                    )
-                    status = str(resp.status_code)
-                except httpx.HTTPError as exc:
-                    status = type(exc).__name__
-                done = time.perf_counter()
-                if status == "200":
-                    bought.append((sid, number))
-                else:
-                    failures[status] = failures.get(status, 0) + 1
-                if sent >= measure_from and done <= stop_at:
-                    if status == "200":
-                        latencies.append(done - sent)
-                    else:
-                        measured_failures += 1
-
-        await asyncio.gather(*(worker() for _ in range(spec.concurrency)))
-    return {
-        "latencies": latencies,
-        "measured_failures": measured_failures,
-        "bought": bought,
-        "failures": failures,
-        "ran_out": time.perf_counter() < stop_at,
-    }
+    counts = buy_counts(load.output)
+    bought = [
+        (m.group(1), m.group(2))
+        for m in re.finditer(r"^bought (\S+) (\S+)$", load.output, re.MULTILINE)
+    ]
+    return Outcome(load, counts["sent"], bought, counts["other"])
 
 
-def load_main(spec_file: str) -> None:
-    """Entry point of a load process: read the spec, run, print the outcome as JSON."""
-    raw = json.loads(Path(spec_file).read_text())
-    spec = LoadSpec(**{**raw, "accounts": [tuple(a) for a in raw["accounts"]]})
-    try:
-        import uvloop
-
-        outcome = uvloop.run(_load(spec))
-    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        outcome = asyncio.run(_load(spec))
-    json.dump(outcome, sys.stdout)
-
-
-# -- one run -------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextmanager
-def _server(db_url: str, workers: int, log: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "EXOPHONE_RATE_LIMIT": "0", "PYTHONUNBUFFERED": "1"}
-    env.pop("EXOPHONE_DATABASE_URL", None)
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "exophone", "serve", "--port", str(port),
-             "--database-url", db_url, "--workers", str(workers), "--log-level", "warning"],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start:\n{log.read_text()}")
-            try:
-                httpx.get(f"{base_url}/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield base_url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@contextmanager
-def _database(store: str, tmp: Path) -> Iterator[str]:
-    if store == "sqlite":
-        yield f"sqlite:///{tmp / 'bench.db'}"
-        return
-    import psycopg
-
-    base = os.environ.get("EXOPHONE_BENCH_POSTGRES_URL") or os.environ.get(
-        "EXOPHONE_TEST_POSTGRES_URL"
-    )
-    if not base:
-        raise SystemExit("PostgreSQL runs need EXOPHONE_BENCH_POSTGRES_URL")
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{base}?schema={schema}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
-def _prepare(db_url: str, count: int) -> tuple[list[tuple[str, str, str]], list[str]]:
-    """Accounts and ``count`` numbers for sale; returns credentials and the numbers."""
+def _prepare(db_url: str, count: int) -> tuple[list[tuple[str, str]], list[str]]:
+    """Accounts and ``count`` numbers for sale; returns (sid, Authorization) and the numbers."""
     from exophone.config import Settings
     from exophone.service import accounts, inventory, numbers
     from exophone.service.context import Context
@@ -223,11 +124,14 @@ def _prepare(db_url: str, count: int) -> tuple[list[tuple[str, str, str]], list[
         found = numbers.search(ctx, "IN", "Mobile", limit=count)
     finally:
         ctx.store.close()
-    return [(c.account_sid, c.key, c.token) for c in creds], [n.phone_number for n in found]
+    return [(c.account_sid, basic_auth(c.key, c.token)) for c in creds], [
+        n.phone_number for n in found
+    ]
 
 
-def _double_sales(db_url: str, bought: list[tuple[str, str]]) -> int:
-    """Numbers where the database and the 200 answers disagree on the owner."""
+def _check(db_url: str, bought: list[tuple[str, str]], sent: list[str]) -> tuple[int, int]:
+    """(double sales, unanswered): numbers where the database and the answers disagree,
+    and numbers sent and bought whose answer wrk never read."""
     from exophone.config import Settings
     from exophone.domain.model import NumberStatus
     from exophone.service.context import Context
@@ -247,98 +151,54 @@ def _double_sales(db_url: str, bought: list[tuple[str, str]]) -> int:
                 row = repo.get_number(number)
                 if row is None or row.account_sid != sid:
                     wrong += 1
+            unanswered = 0
+            for number in set(sent) - claimed.keys():
+                row = repo.get_number(number)
+                unanswered += row is not None and row.status == NumberStatus.OWNED
     finally:
         ctx.store.close()
-    return wrong + abs(owned - len(claimed))
+    # Anything owned that was neither answered nor sent was sold by no one.
+    return wrong + abs(owned - len(claimed) - unanswered), unanswered
 
 
-def _percentile(values: Sequence[float], share: float) -> float:
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
-
-
-def run_one(
-    store: str,
-    processes: int,
-    *,
-    seconds: float,
-    concurrency: int,
-    loaders: int,
-    keys: bool,
-) -> Result:
+def run_one(store: str, processes: int, *, seconds: float, concurrency: int, keys: bool) -> Result:
     """One measured run on a fresh database and a fresh server."""
     wanted = int(CEILING_PER_SECOND * (seconds + WARMUP_SECONDS)) + 1_000
-    with tempfile.TemporaryDirectory() as folder:
+    core = SERVER_CORE if can_pin(processes + 1) else None
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        database(
+            Path(folder), "purchase", postgres_url() if store == "postgresql" else None
+        ) as db_url,
+    ):
         tmp = Path(folder)
-        with _database(store, tmp) as db_url:
-            creds, numbers = _prepare(db_url, wanted)
-            with _server(db_url, processes, tmp / "server.log") as base_url:
-                outcomes = _run_loaders(
-                    tmp, base_url, creds, numbers, concurrency, loaders, seconds, keys
-                )
-            bought = [(b[0], b[1]) for o in outcomes for b in o["bought"]]
-            double = _double_sales(db_url, bought)
-    latencies = [x for o in outcomes for x in o["latencies"]]
-    if any(o["ran_out"] for o in outcomes):
-        print(f"warning: {store} x{processes} ran out of numbers", file=sys.stderr)
-    for o in outcomes:
-        for status, count in o["failures"].items():
-            print(f"note: {store} x{processes}: {count} answers {status}", file=sys.stderr)
+        creds, numbers = _prepare(db_url, wanted)
+        files = (tmp / "numbers.txt", tmp / "accounts.txt")
+        files[0].write_text("".join(f"{n}\n" for n in numbers))
+        files[1].write_text("".join(f"{sid} {auth}\n" for sid, auth in creds))
+        with exophone_server(db_url, workers=processes, core=core, log=tmp / "server.log") as srv:
+            warm = _buy(srv.base_url, files, 0, WARMUP_SECONDS, concurrency, keys)
+            timed = _buy(srv.base_url, files, warm.sent, seconds, concurrency, keys)
+        sent = numbers[: warm.sent + timed.sent]
+        if len(sent) < warm.sent + timed.sent:
+            print(f"warning: {store} x{processes} ran out of numbers", file=sys.stderr)
+        double, unanswered = _check(db_url, warm.bought + timed.bought, sent)
+    if timed.other:
+        print(f"note: {store} x{processes}: {timed.other} answers not 200", file=sys.stderr)
     return Result(
         store=store,
         processes=processes,
         idempotency_key=keys,
         concurrency=concurrency,
         seconds=seconds,
-        purchases=len(latencies),
-        per_second=round(len(latencies) / seconds, 1),
-        p50_ms=round(_percentile(latencies, 0.50) * 1000, 2),
-        p99_ms=round(_percentile(latencies, 0.99) * 1000, 2),
-        failures=sum(o["measured_failures"] for o in outcomes),
+        purchases=len(timed.bought),
+        per_second=round(len(timed.bought) / max(1, round(seconds)), 1),
+        p50_ms=round(timed.load.p50_ms, 2),
+        p99_ms=round(timed.load.p99_ms, 2),
+        failures=timed.other + timed.load.socket_errors,
+        unanswered=unanswered,
         double_sales=double,
     )
-
-
-def _run_loaders(
-    tmp: Path,
-    base_url: str,
-    creds: list[tuple[str, str, str]],
-    numbers: list[str],
-    concurrency: int,
-    loaders: int,
-    seconds: float,
-    keys: bool,
-) -> list[dict[str, Any]]:
-    procs: list[subprocess.Popen[str]] = []
-    for i in range(loaders):
-        spec = LoadSpec(
-            base_url=base_url,
-            accounts=creds,
-            numbers=numbers[i::loaders],
-            concurrency=max(1, concurrency // loaders),
-            warmup=WARMUP_SECONDS,
-            seconds=seconds,
-            keys=keys,
-        )
-        spec_file = tmp / f"load-{i}.json"
-        spec_file.write_text(json.dumps(asdict(spec)))
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "bench.purchase", "--load", str(spec_file)],
-                cwd=ROOT,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-        )
-    outcomes = []
-    for proc in procs:
-        out, _ = proc.communicate(timeout=seconds + WARMUP_SECONDS + 120)
-        if proc.returncode != 0:
-            raise RuntimeError(f"load generator failed with exit code {proc.returncode}")
-        outcomes.append(json.loads(out))
-    return outcomes
 
 
 def measure(
@@ -347,51 +207,99 @@ def measure(
     *,
     seconds: float = 10.0,
     concurrency: int = 64,
-    loaders: int = 1,
     keys: bool = True,
+    repeat: int = 1,
 ) -> list[Result]:
-    """Every (store, processes) run, in order; the results as data."""
+    """Every (store, processes) run, ``repeat`` times each, in order; the results as data.
+
+    PostgreSQL is skipped, with a note, when no URL is configured.
+    """
+    if "postgresql" in stores and not postgres_url():
+        print("skipping PostgreSQL: set EXOPHONE_BENCH_POSTGRES_URL", file=sys.stderr)
+        stores = [s for s in stores if s != "postgresql"]
     return [
-        run_one(store, n, seconds=seconds, concurrency=concurrency, loaders=loaders, keys=keys)
+        run_one(store, n, seconds=seconds, concurrency=concurrency, keys=keys)
         for store in stores
         for n in processes
+        for _ in range(repeat)
     ]
+
+
+def _groups(results: Sequence[Result]) -> dict[tuple[str, int], list[Result]]:
+    groups: dict[tuple[str, int], list[Result]] = {}
+    for r in results:
+        groups.setdefault((r.store, r.processes), []).append(r)
+    return groups
 
 
 def table(results: Sequence[Result]) -> str:
-    """The results as a Markdown table, for BENCHMARKS.md."""
+    """The results as a Markdown table (medians of repeated runs, min-max), for BENCHMARKS.md."""
     lines = [
-        "| store | API processes | purchases/s | p50 ms | p99 ms | failures | double sales |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| store | API processes | purchases/s | p50 ms | p99 ms | failures | unanswered"
+        " | double sales |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in results:
+    for (store, processes), runs in _groups(results).items():
+        rate, p50, p99 = (
+            Spread.of([getattr(r, k) for r in runs]) for k in ("per_second", "p50_ms", "p99_ms")
+        )
         lines.append(
-            f"| {r.store} | {r.processes} | {r.per_second:,.0f} | {r.p50_ms} | {r.p99_ms}"
-            f" | {r.failures} | {r.double_sales} |"
+            f"| {store} | {processes} | {rate.show()} | {p50.show('.1f')} | {p99.show('.1f')}"
+            f" | {sum(r.failures for r in runs)} | {sum(r.unanswered for r in runs)}"
+            f" | {sum(r.double_sales for r in runs)} |"
         )
     return "\n".join(lines)
 
 
+def targets(results: Sequence[Result]) -> list[Target]:
+    found = []
+    for (store, processes), runs in _groups(results).items():
+        rate = Spread.of([r.per_second for r in runs]).median
+        found.append(
+            lower_target(
+                f"{store}, {processes} process{'es' * (processes > 1)}",
+                rate,
+                TARGET_PER_SECOND,
+                "purchases/s",
+            )
+        )
+    return found
+
+
+def section(results: Sequence[Result]) -> str:
+    first = results[0]
+    lines = [
+        f"wrk with `bench/lua/buy.lua`: {first.concurrency} connections, each request buying a"
+        " different number for one of three accounts in turn,"
+        f" Idempotency-Key {'on' if first.idempotency_key else 'off'}, rate limit off;"
+        f" {first.seconds:g} s measured after a warm-up second. One API process runs on core 0"
+        " and wrk on core 1; more processes are not pinned. Failures, unanswered purchases (in"
+        " flight when wrk stopped) and double sales are summed over the runs.",
+        "",
+        table(results),
+        "",
+        f"Target: {TARGET_PER_SECOND:,} purchases/s, and never a double sale"
+        f" (double sales here: {sum(r.double_sales for r in results)}).",
+        "",
+    ]
+    lines.append(targets_table(targets(results)))
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--workers", default="1,2,4", help="API processes per run, e.g. 1,2,4")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per run")
     parser.add_argument("--concurrency", type=int, default=64, help="requests in flight")
-    parser.add_argument("--loaders", type=int, default=1, help="load generator processes")
     parser.add_argument("--keys", choices=("on", "off"), default="on", help="Idempotency-Key")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--load", metavar="SPEC", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.load:
-        load_main(args.load)
-        return
     results = measure(
         [s.strip() for s in args.stores.split(",") if s.strip()],
         [int(w) for w in args.workers.split(",")],
         seconds=args.seconds,
         concurrency=args.concurrency,
-        loaders=args.loaders,
         keys=args.keys == "on",
     )
     if args.json:
