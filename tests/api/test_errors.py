@@ -88,10 +88,9 @@ def test_disabled_account_and_new_keys(api: Api) -> None:
     ctx = api.world.ctx
     second = accounts.create_key(ctx, "acme", "rotation")
     assert api.get(api.path("/IncomingPhoneNumbers"), creds=second).status_code == 200
-    with ctx.store.transaction(write=True) as repo:
-        from exophone.domain.model import AccountStatus
+    from exophone.domain.model import AccountStatus
 
-        repo.set_account_status("acme", AccountStatus.DISABLED)
+    accounts.set_status(ctx, "acme", AccountStatus.DISABLED)
     assert api.get(api.path("/IncomingPhoneNumbers")).status_code == 401
     assert api.get(api.path("/IncomingPhoneNumbers"), creds=second).status_code == 401
 

@@ -1,20 +1,27 @@
 """Revoked keys and disabled accounts are refused at once, by every server process.
 
-No server caches credentials: every request reads the key's and the account's
-status in the database, so the first request after a revocation (or after an
-account is disabled) answers 401, whichever process it reaches. The 401 reads
-exactly as for a wrong token, so it tells nothing about which it was.
+Servers remember credentials they verified (``exophone.service.authcache``),
+but a revocation or a disabled account is not reported done (by the CLI, the
+admin API or the dashboard) until every process has stopped trusting what it
+remembers: the first request after that answers 401, whichever process it
+reaches. The 401 reads exactly as for a wrong token, so it tells nothing
+about which it was.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 
 import httpx
 import pytest
 
+from exophone.config import Settings
 from exophone.domain.model import AccountStatus, NewApiKey
-from exophone.service import accounts
+from exophone.service import accounts, authcache
+from exophone.service.context import Context
+from exophone.store import open_store
 from tests.conftest import Api
 from tests.e2e.conftest import ServerProcess
 
@@ -104,3 +111,57 @@ def test_revocation_and_disabling_reach_every_server_process_at_once(
     assert enabled.status_code == 200
     assert answer(two, first) == answer(one, first) == 200
     assert answer(two, second) == 401  # re-enabling the account does not revive a revoked key
+
+
+def _exophone(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "exophone", *args], check=True, capture_output=True)
+
+
+@pytest.mark.e2e
+def test_remembered_credentials_are_refused_once_the_command_line_returns(
+    db_url: str, serve: Callable[..., ServerProcess]
+) -> None:
+    """The server has verified (and remembers) both keys; `exophone keys revoke` and
+    `exophone accounts disable`, other processes, return only once it refuses them."""
+    ctx = Context(store=open_store(db_url), settings=Settings(database_url=db_url))
+    try:
+        first = accounts.create_account(ctx, "Remembered", "remembered")
+        second = accounts.create_key(ctx, "remembered")
+    finally:
+        ctx.store.close()
+    server = serve(db_url)
+
+    def answer(creds: NewApiKey) -> int:
+        url = f"{server.base_url}/v2_beta/Accounts/remembered{LIST}"
+        return httpx.get(url, auth=(creds.key, creds.token), timeout=30).status_code
+
+    for _ in range(20):
+        assert answer(first) == answer(second) == 200
+    _exophone("keys", "revoke", "remembered", second.key, "--database-url", db_url)
+    assert answer(second) == 401
+    assert answer(first) == 200
+    _exophone("accounts", "disable", "remembered", "--database-url", db_url)
+    assert answer(first) == 401
+    _exophone("accounts", "enable", "remembered", "--database-url", db_url)
+    assert answer(first) == 200
+
+
+@pytest.mark.e2e
+def test_a_change_made_elsewhere_is_obeyed_within_the_settling_time(
+    db_url: str, serve: Callable[..., ServerProcess]
+) -> None:
+    """A revocation written by another process through the service layer, without
+    waiting: the server stops trusting what it remembers within ``authcache.SETTLE``."""
+    ctx = Context(store=open_store(db_url), settings=Settings(database_url=db_url))
+    try:
+        first = accounts.create_account(ctx, "Elsewhere", "elsewhere")
+        server = serve(db_url)
+        url = f"{server.base_url}/v2_beta/Accounts/elsewhere{LIST}"
+        auth = (first.key, first.token)
+        for _ in range(20):
+            assert httpx.get(url, auth=auth, timeout=30).status_code == 200
+        accounts.revoke_key(ctx, "elsewhere", first.key)
+        authcache.settle_sync()
+        assert httpx.get(url, auth=auth, timeout=30).status_code == 401
+    finally:
+        ctx.store.close()

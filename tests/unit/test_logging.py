@@ -8,6 +8,7 @@ import io
 import logging
 import logging.config
 import re
+import time
 from typing import Any
 
 import falcon.asgi
@@ -16,7 +17,15 @@ import orjson
 import pytest
 
 from exophone.api import create_app
-from exophone.api.observability import JsonFormatter, log_config, redact, utc_time
+from exophone.api.observability import (
+    ACCESS_LOGGER,
+    AccessLogHandler,
+    JsonFormatter,
+    log_config,
+    log_request,
+    redact,
+    utc_time,
+)
 from tests.conftest import World, basic
 
 FIELDS = {
@@ -170,3 +179,90 @@ def test_log_config_is_a_valid_dict_config() -> None:
     configurator = logging.config.DictConfigurator(config)
     formatter = configurator.configure_formatter(config["formatters"]["json"])
     assert isinstance(formatter, JsonFormatter)
+
+
+ACCESS = {
+    "request_id": "rid-1",
+    "account_sid": "acme",
+    "method": "GET",
+    "path": "/v2_beta/Accounts/acme/IncomingPhoneNumbers",
+    "route": "/v2_beta/Accounts/{sid}/IncomingPhoneNumbers",
+    "status": 200,
+    "seconds": 0.0012345,
+}
+
+
+@pytest.fixture
+def access_handler() -> Any:
+    """exophone's own access-log set-up (log_config) on a StringIO, undone afterwards."""
+    out = io.StringIO()
+    handler = AccessLogHandler(out, buffer_bytes=1 << 20, interval=3600)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger(ACCESS_LOGGER)
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    yield handler, out
+    handler.close()
+    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
+
+
+def test_access_lines_are_buffered_until_flushed(access_handler: Any) -> None:
+    handler, out = access_handler
+    for _ in range(3):
+        log_request(**ACCESS)
+    assert out.getvalue() == ""
+    handler.flush()
+    rows = parse(out.getvalue())
+    assert len(rows) == 3
+    assert set(rows[0]) == FIELDS
+    assert rows[0]["latency_ms"] == 1.234 and rows[0]["logger"] == ACCESS_LOGGER
+
+
+def test_the_buffer_is_written_when_full(access_handler: Any) -> None:
+    handler, out = access_handler
+    handler.buffer_bytes = 500
+    for _ in range(4):
+        log_request(**ACCESS)
+    assert len(parse(out.getvalue())) >= 2  # written without a flush
+
+
+def test_quiet_periods_are_flushed_by_the_handler_itself(access_handler: Any) -> None:
+    handler, out = access_handler
+    handler.interval = 0.05
+    log_request(**ACCESS)
+    deadline = time.monotonic() + 5
+    while not out.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(parse(out.getvalue())) == 1
+
+
+def test_closing_writes_what_is_waiting(access_handler: Any) -> None:
+    handler, out = access_handler
+    log_request(**ACCESS)
+    handler.close()
+    assert len(parse(out.getvalue())) == 1
+
+
+def test_the_direct_line_matches_the_formatted_record(access_handler: Any) -> None:
+    """log_request skips the LogRecord for exophone's own handler: same line either way."""
+    handler, out = access_handler
+    log_request(**ACCESS)
+    handler.flush()
+    direct = orjson.loads(out.getvalue())
+    other = logging.StreamHandler(io.StringIO())  # any other handler gets the record
+    other.setFormatter(JsonFormatter())
+    logger = logging.getLogger(ACCESS_LOGGER)
+    logger.handlers[:] = [other]
+    log_request(**ACCESS)
+    formatted = orjson.loads(other.stream.getvalue())
+    direct.pop("time"), formatted.pop("time")
+    assert direct == formatted
+
+
+def test_log_config_buffers_the_access_log() -> None:
+    config = log_config("info")
+    access = config["loggers"][ACCESS_LOGGER]
+    assert access["propagate"] is False
+    assert config["handlers"][access["handlers"][0]]["class"].endswith("AccessLogHandler")

@@ -19,7 +19,7 @@ from exophone.api.params import body_params
 from exophone.api.wire import account_view, history_view, key_view
 from exophone.domain.errors import BadRequest, Unauthorized
 from exophone.domain.model import Account, AccountStatus, ApiKey, NewApiKey
-from exophone.service import accounts, inventory, lifecycle
+from exophone.service import accounts, authcache, inventory, lifecycle
 from exophone.service.context import Context
 
 PREFIX = "/admin"
@@ -87,6 +87,7 @@ class AccountItem(AdminResource):
         except ValueError:
             raise BadRequest("status must be active or disabled") from None
         account = await self.ctx.store.write(accounts.set_status, self.ctx, sid, status)
+        await authcache.settle()  # answered once every process obeys it
         self.answer(resp, self.account(account))
 
 
@@ -111,6 +112,7 @@ class KeyItem(AdminResource):
     ) -> None:
         self.check(req)
         await self.ctx.store.write(accounts.revoke_key, self.ctx, sid, key)
+        await authcache.settle()  # answered once every process refuses the key
         self.answer(resp, {"Status": 202, "Message": "Accepted"}, status=202)
 
 

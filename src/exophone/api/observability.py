@@ -82,6 +82,7 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = getattr(record, "request_id", None)
             for name in ACCESS_FIELDS:
                 entry[name] = getattr(record, name, None)
+            # The same line as AccessLogHandler.write_access writes without a record.
         else:
             entry["message"] = redact(record.getMessage())
             request_id = REQUEST_ID.get()
@@ -114,6 +115,31 @@ def log_request(
     if not access_log.isEnabledFor(logging.INFO):
         return
     now = time.time()
+    handlers = access_log.handlers
+    if (
+        len(handlers) == 1
+        and type(handlers[0]) is AccessLogHandler
+        and not access_log.propagate
+        and not access_log.filters
+        and not handlers[0].filters
+    ):
+        # exophone's own configuration (log_config): the line without a LogRecord.
+        handlers[0].write_access(
+            {
+                "time": utc_time(now),
+                "level": "INFO",
+                "logger": ACCESS_LOGGER,
+                "message": "request",
+                "request_id": request_id,
+                "account_sid": account_sid,
+                "method": method,
+                "path": path[:MAX_PATH],
+                "route": route,
+                "status": status,
+                "latency_ms": round(seconds * 1000, 3),
+            }
+        )
+        return
     record = logging.LogRecord.__new__(logging.LogRecord)
     record.__dict__ = {
         **_ACCESS_TEMPLATE,
@@ -139,6 +165,73 @@ _ACCESS_TEMPLATE = dict(
 _STARTED = _ACCESS_TEMPLATE["created"] - _ACCESS_TEMPLATE["relativeCreated"] / 1000
 
 
+class AccessLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The access log's handler: JSON lines, buffered as nginx's ``buffer=32k flush=1s``.
+
+    Writing and flushing a line per request cost a fifth of a short
+    request's time; lines are instead gathered and written when 32 KiB are
+    waiting or a second has passed (a background thread flushes quiet
+    periods), and at exit. Records that reach it through ``logging`` are
+    formatted by its formatter; ``log_request`` hands it the line's fields
+    directly when it is the access logger's only handler.
+    """
+
+    def __init__(self, stream: Any = None, buffer_bytes: int = 32 * 1024, interval: float = 1.0):
+        super().__init__(stream)
+        self.buffer_bytes = buffer_bytes
+        self.interval = interval
+        self._pending: list[str] = []
+        self._size = 0
+        self._flusher: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._add(self.format(record))
+        except Exception:  # logging's own convention: report, never raise
+            self.handleError(record)
+
+    def write_access(self, entry: dict[str, Any]) -> None:
+        """Buffer one access line of these fields."""
+        self._add(orjson.dumps(entry).decode())
+
+    def _add(self, line: str) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._pending.append(line)
+            self._size += len(line) + 1
+            full = self._size >= self.buffer_bytes
+        if full:
+            self.flush()
+        elif self._flusher is None:
+            self._start_flusher()
+
+    def _start_flusher(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            if self._flusher is not None:
+                return
+            self._flusher = threading.Thread(
+                target=self._flush_periodically, name="exophone-access-log", daemon=True
+            )
+        self._flusher.start()
+
+    def _flush_periodically(self) -> None:
+        while not self._stopping.wait(self.interval):
+            self.flush()
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            if self._pending:
+                lines, self._pending, self._size = self._pending, [], 0
+                self.stream.write("\n".join(lines) + "\n")
+            if self.stream and hasattr(self.stream, "flush"):
+                self.stream.flush()
+
+    def close(self) -> None:
+        self._stopping.set()
+        self.flush()
+        super().close()
+
+
 def log_config(level: str = "info") -> dict[str, Any]:
     """A ``logging.config.dictConfig`` (uvicorn's ``log_config``): JSON lines on stderr.
 
@@ -155,11 +248,17 @@ def log_config(level: str = "info") -> dict[str, Any]:
                 "class": "logging.StreamHandler",
                 "formatter": "json",
                 "stream": "ext://sys.stderr",
-            }
+            },
+            "access": {
+                "class": f"{__name__}.AccessLogHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            },
         },
         "root": {"handlers": ["json"], "level": "WARNING"},
         "loggers": {
             "exophone": {"handlers": ["json"], "level": level, "propagate": False},
+            ACCESS_LOGGER: {"handlers": ["access"], "propagate": False},
             "uvicorn": {"handlers": ["json"], "level": level, "propagate": False},
             "uvicorn.error": {"level": level},
             "uvicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},

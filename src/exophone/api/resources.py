@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import falcon
@@ -26,11 +27,26 @@ class Resource:
     async def authenticate(self, req: falcon.asgi.Request, account_sid: str) -> str:
         """Check Basic credentials against the account in the path.
 
-        On success ``req.context.account_sid`` and ``req.context.api_key`` name
-        the caller, for logs, limits and the audit trail.
+        Credentials this process verified recently are taken from its cache
+        (``exophone.service.authcache``: exact about revocation), others are
+        read from the database. On success ``req.context.account_sid`` and
+        ``req.context.api_key`` name the caller, for logs, limits and the audit trail.
         """
-        key, token = basic_credentials(req)
-        sid = await self.ctx.store.read(accounts.authenticate, self.ctx, key, token, account_sid)
+        ctx = self.ctx
+        cache = ctx.credentials
+        header = req.get_header("Authorization") or ""
+        if cache.enabled and not cache.fresh():
+            started = time.monotonic()
+            cache.observe(await ctx.store.read(accounts.credentials_version, ctx), started)
+        hit = cache.lookup(header)
+        if hit is not None:
+            key, sid = hit.key, hit.account_sid
+            accounts.check_account(sid, account_sid)
+        else:
+            version = cache.version
+            key, token = basic_credentials(req)
+            sid = await ctx.store.read(accounts.authenticate, ctx, key, token, account_sid)
+            cache.remember(header, key, sid, version)
         req.context.account_sid = sid
         req.context.api_key = key
         await admit(req, sid)

@@ -41,16 +41,9 @@ def country_entry(account_sid: str, code: str, name: str) -> dict[str, Any]:
     }
 
 
-def _where_and_price(n: Number) -> dict[str, str]:
-    """The fields both shapes share, in the reference's order."""
-    return {
-        "country": n.country,
-        "region": n.region,
-        "one_time_price": format_micros(n.one_time_price),
-        "rental_price": format_micros(n.rental_price),
-        "incoming_rate": format_micros(n.incoming_rate),
-        "incoming_pulse": str(n.incoming_pulse),
-    }
+# Both shapes share country, region and the prices, in the reference's order; they
+# are written out in each (not merged from a helper's dict): these run for every
+# number answered.
 
 
 def available_number(n: Number) -> dict[str, Any]:
@@ -58,7 +51,12 @@ def available_number(n: Number) -> dict[str, Any]:
         "friendly_name": n.phone_number,
         "phone_number": n.phone_number,
         "capabilities": {"sms": n.sms, "voice": n.voice},
-        **_where_and_price(n),
+        "country": n.country,
+        "region": n.region,
+        "one_time_price": format_micros(n.one_time_price),
+        "rental_price": format_micros(n.rental_price),
+        "incoming_rate": format_micros(n.incoming_rate),
+        "incoming_pulse": str(n.incoming_pulse),
         "number_type": n.number_type.value,
         "vanity_number": n.vanity,
         "currency": n.currency,
@@ -75,7 +73,12 @@ def incoming_number(n: Number, tz: ZoneInfo) -> dict[str, Any]:
         "friendly_name": n.friendly_name,
         "phone_number": n.phone_number,
         "capabilities": {"voice": n.voice, "sms": n.sms},
-        **_where_and_price(n),
+        "country": n.country,
+        "region": n.region,
+        "one_time_price": format_micros(n.one_time_price),
+        "rental_price": format_micros(n.rental_price),
+        "incoming_rate": format_micros(n.incoming_rate),
+        "incoming_pulse": str(n.incoming_pulse),
         "currency": n.currency,
         "number_type": n.number_type.value,
         "vanity_number": n.vanity,

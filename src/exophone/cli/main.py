@@ -29,7 +29,7 @@ from exophone.config import DEFAULT_TIMEZONE, Settings, parse_duration
 from exophone.domain.errors import ExophoneError
 from exophone.domain.model import Account, AccountStatus, ApiKey, NewApiKey
 from exophone.domain.numbers import NumberType
-from exophone.service import accounts, importing, inventory
+from exophone.service import accounts, authcache, importing, inventory
 from exophone.service.context import Context
 from exophone.service.demo import seed_demo
 from exophone.service.importing import FORMATS
@@ -277,6 +277,7 @@ def accounts_disable(sid: str, database_url: str) -> None:
     """Disable an account: its keys answer 401 at once."""
     with _opened(database_url) as ctx:
         accounts.set_status(ctx, sid, AccountStatus.DISABLED)
+        authcache.settle_sync()  # every server process refuses its keys from now on
     console.print(f"account {sid} disabled", highlight=False)
 
 
@@ -340,6 +341,7 @@ def keys_revoke(account: str, key: str, database_url: str) -> None:
     """Revoke KEY of ACCOUNT: requests with it answer 401 at once."""
     with _opened(database_url) as ctx:
         accounts.revoke_key(ctx, account, key)
+        authcache.settle_sync()  # every server process refuses the key from now on
     console.print(f"key {key} revoked", highlight=False)
 
 

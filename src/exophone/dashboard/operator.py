@@ -18,7 +18,7 @@ from exophone.dashboard.web import Page, Redirect, Request, Response, form, safe
 from exophone.domain.errors import BadRequest, ExophoneError
 from exophone.domain.model import AccountStatus, NewApiKey
 from exophone.domain.regions import country_name
-from exophone.service import accounts, inventory
+from exophone.service import accounts, authcache, inventory
 
 ADMIN = f"{PATH}/admin"
 SALES_DAYS = 30
@@ -197,6 +197,7 @@ class AccountPage(Page):
         except ValueError:
             raise BadRequest("Choose to enable or disable the account.") from None
         await self.ctx.store.write(accounts.set_status, self.ctx, sid, status)
+        await authcache.settle()
         done = "enabled" if status is AccountStatus.ACTIVE else "disabled: its keys stop working"
         session.say(f"Account {sid} {done}.")
         raise Redirect(f"{ADMIN}/accounts/{sid}")
@@ -228,4 +229,5 @@ class Rotate(Page):
     ) -> None:
         self.dash.require_operator(req, session)
         created = await self.ctx.store.write(accounts.rotate_key, self.ctx, sid, key)
+        await authcache.settle()
         _show_credentials(self, req, resp, session, created, f"Key {key} is replaced")

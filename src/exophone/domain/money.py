@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 MICROS = 1_000_000
 
 
+@lru_cache(maxsize=4096)  # a few prices recur on every number: the catalogue's
 def format_micros(micros: int) -> str:
     """``499_000_000`` -> ``"499.000000"``, the reference's price format."""
     sign = "-" if micros < 0 else ""

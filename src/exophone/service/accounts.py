@@ -70,11 +70,17 @@ def list_accounts(ctx: Context) -> list[Account]:
 
 
 def set_status(ctx: Context, sid: str, status: AccountStatus) -> Account:
-    """Disable or enable an account; a disabled account's keys answer 401 at once."""
+    """Disable or enable an account; a disabled account's keys answer 401 at once.
+
+    Like every change that can refuse credentials, it bumps the credentials
+    version (``exophone.service.authcache``); the caller reports it done
+    after ``authcache.settle()``.
+    """
     with ctx.store.transaction(write=True) as repo:
         if not repo.set_account_status(sid, status):
             raise NotFound(f"No account {sid!r}")
         account = repo.get_account(sid)
+    ctx.credentials.forget()
     assert account is not None
     return account
 
@@ -86,12 +92,14 @@ def list_keys(ctx: Context, sid: str) -> list[ApiKey]:
 
 
 def revoke_key(ctx: Context, sid: str, key: str) -> None:
-    """Revoke one key: requests with it answer 401 at once, on every API process."""
+    """Revoke one key: requests with it answer 401 on every API process once the
+    caller has waited ``authcache.settle()``."""
     with ctx.store.transaction(write=True) as repo:
         if repo.get_account(sid) is None:
             raise NotFound(f"No account {sid!r}")
         if not repo.revoke_api_key(sid, key, ctx.clock.now_us()):
             raise NotFound(f"No active API key {key!r} in account {sid!r}")
+    ctx.credentials.forget()
 
 
 def authenticate(ctx: Context, key: str, token: str, account_sid: str) -> str:
@@ -114,9 +122,20 @@ def authenticate(ctx: Context, key: str, token: str, account_sid: str) -> str:
         or record.account_status is not AccountStatus.ACTIVE
     ):
         raise Unauthorized(AUTH_FAILED)
-    if record.account_sid != account_sid:
-        raise Forbidden(f"These credentials do not give access to account '{account_sid}'")
+    check_account(record.account_sid, account_sid)
     return record.account_sid
+
+
+def check_account(key_account_sid: str, account_sid: str) -> None:
+    """A 403 unless good credentials of ``key_account_sid`` act for ``account_sid``."""
+    if key_account_sid != account_sid:
+        raise Forbidden(f"These credentials do not give access to account '{account_sid}'")
+
+
+def credentials_version(ctx: Context) -> int:
+    """The credentials version (``exophone.service.authcache``)."""
+    with ctx.store.transaction() as repo:
+        return repo.credentials_version()
 
 
 def key_active(ctx: Context, key: str, account_sid: str) -> bool:
@@ -146,4 +165,5 @@ def rotate_key(ctx: Context, account_sid: str, old_key: str) -> NewApiKey:
             raise NotFound(f"No active API key {old_key!r} in account {account_sid!r}")
         label = f"rotated from {old_key[:8]}"
         repo.insert_api_key(key, account_sid, credentials.hash_token(token), label, now)
+    ctx.credentials.forget()
     return NewApiKey(key=key, token=token, account_sid=account_sid)

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from exophone.config import Settings
 from exophone.domain.catalogue import Catalogue
+from exophone.service.authcache import CredentialCache
 from exophone.store import Store
 
 
@@ -39,3 +40,9 @@ class Context:
     clock: Clock = field(default_factory=SystemClock)
     ids: Ids = field(default_factory=RandomIds)
     catalogue: Catalogue = field(default_factory=Catalogue.default)
+    # Verified credentials of this process; not kept in test mode (its resets change them).
+    credentials: CredentialCache = field(default_factory=CredentialCache)
+
+    def __post_init__(self) -> None:
+        if self.settings.test_mode:
+            self.credentials.enabled = False

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any, Protocol
 
+import orjson
+
 from exophone.domain.model import (
     Account,
     AccountStatus,
@@ -45,32 +47,35 @@ NUMBER_COLUMNS = (
     " one_time_price, rental_price, incoming_rate, incoming_pulse, currency,"
     " status, account_sid, sid, friendly_name, voice_url, sms_url, date_created, date_updated"
 )
+# SQLite hands a number's columns to Python as one JSON array: Python's sqlite3
+# pays for every column of every row (a description tuple, a locked call per
+# value), and one array of 21 values costs 40% less to read than 21 columns.
+SQLITE_NUMBER_ROW = f"json_array({NUMBER_COLUMNS})"
+
+
+# Enum members by value: a dictionary lookup costs a tenth of calling the Enum.
+_TYPES = {t.value: t for t in NumberType}
+_STATUSES = {s.value: s for s in NumberStatus}
+
+
+def _owned_sql(row: str, column: str) -> str:
+    return f"SELECT {row} FROM numbers WHERE {column} = ? AND account_sid = ?"
 
 
 def _number(row: Sequence[Any]) -> Number:
+    """A Number from the NUMBER_COLUMNS of a row, in their order (positional: a call
+    with 21 keywords costs twice as much, for every row read)."""
+    (phone_number, national, country, number_type, region, sms, voice, vanity,
+     one_time_price, rental_price, incoming_rate, incoming_pulse, currency,
+     status, account_sid, sid, friendly_name, voice_url, sms_url, date_created,
+     date_updated) = row  # fmt: skip
     return Number(
-        phone_number=row[0],
-        national=row[1],
-        country=row[2],
-        number_type=NumberType(row[3]),
-        region=row[4],
-        sms=bool(row[5]),
-        voice=bool(row[6]),
-        vanity=bool(row[7]),
-        one_time_price=row[8],
-        rental_price=row[9],
-        incoming_rate=row[10],
-        incoming_pulse=row[11],
-        currency=row[12],
-        status=NumberStatus(row[13]),
-        account_sid=row[14],
-        sid=row[15],
-        friendly_name=row[16],
-        voice_url=row[17],
-        sms_url=row[18],
-        date_created=row[19],
-        date_updated=row[20],
-    )
+        phone_number, national, country, _TYPES[number_type], region,
+        bool(sms), bool(voice), bool(vanity),
+        one_time_price, rental_price, incoming_rate, incoming_pulse, currency,
+        _STATUSES[status], account_sid, sid, friendly_name, voice_url, sms_url,
+        date_created, date_updated,
+    )  # fmt: skip
 
 
 @lru_cache(maxsize=512)
@@ -82,6 +87,12 @@ class Repository:
     """SQL for accounts, keys and numbers, on one open transaction's cursor."""
 
     placeholder = "?"
+    # What a statement selects to read whole numbers, and how a row becomes one.
+    NUMBER_ROW = SQLITE_NUMBER_ROW
+
+    @staticmethod
+    def _to_number(row: Sequence[Any]) -> Number:
+        return _number(orjson.loads(row[0]))
 
     def __init__(self, cursor: Cursor) -> None:
         self.cur = cursor
@@ -114,7 +125,10 @@ class Repository:
 
     def set_account_status(self, sid: str, status: AccountStatus) -> bool:
         self._exec("UPDATE accounts SET status = ? WHERE sid = ?", (status.value, sid))
-        return bool(self.cur.rowcount == 1)
+        changed = self.cur.rowcount == 1
+        if changed:
+            self.bump_credentials_version()
+        return changed
 
     def insert_api_key(
         self, key: str, account_sid: str, token_hash: str, label: str, now: int
@@ -140,7 +154,19 @@ class Repository:
             " WHERE key = ? AND account_sid = ? AND status = 'active'",
             (now, key, account_sid),
         )
-        return bool(self.cur.rowcount == 1)
+        revoked = self.cur.rowcount == 1
+        if revoked:
+            self.bump_credentials_version()
+        return revoked
+
+    def credentials_version(self) -> int:
+        """The counter that changes whenever good credentials may have turned bad."""
+        self._exec("SELECT version FROM credentials_version WHERE id = 1")
+        return int(self.cur.fetchone()[0])
+
+    def bump_credentials_version(self) -> None:
+        """Called by every statement that can refuse credentials that worked."""
+        self._exec("UPDATE credentials_version SET version = version + 1 WHERE id = 1")
 
     def auth_record(self, key: str) -> AuthRecord | None:
         self._exec(
@@ -279,7 +305,9 @@ class Repository:
     # around to its start; on PostgreSQL's index, which answers the matches of
     # a bucket unordered, it starts at a random bucket and samples the matches.
 
-    _SEARCH_COLUMNS = ", ".join("n." + c.strip() for c in NUMBER_COLUMNS.split(","))
+    _SEARCH_ROW = "json_array({})".format(
+        ", ".join("n." + c.strip() for c in NUMBER_COLUMNS.split(","))
+    )
 
     @property
     def _sqlite(self) -> bool:
@@ -321,7 +349,7 @@ class Repository:
             rows += self.cur.fetchall()
             if len(rows) >= q.limit:
                 break
-        return sorted((_number(r) for r in rows), key=lambda n: n.phone_number)
+        return sorted((self._to_number(r) for r in rows), key=lambda n: n.phone_number)
 
     def explain_search(self, q: SearchQuery) -> str:
         """The store's own plan of the first statement a search runs, one line per step."""
@@ -386,7 +414,7 @@ class Repository:
                 where.append("f.rowid >= ?" if part == "from" else "f.rowid < ?")
                 params.append(int(pivot[1:]))
             return (
-                f"SELECT {self._SEARCH_COLUMNS} FROM numbers_search f"
+                f"SELECT {self._SEARCH_ROW} FROM numbers_search f"
                 " CROSS JOIN numbers n ON n.phone_number = '+' || f.rowid"
                 f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?",
                 params,
@@ -406,12 +434,14 @@ class Repository:
             params.append(pivot)
         condition = " AND ".join(where)
         if self._sqlite or index:
-            sql = f"SELECT {NUMBER_COLUMNS} FROM numbers WHERE {condition} ORDER BY {order} LIMIT ?"
+            sql = (
+                f"SELECT {self.NUMBER_ROW} FROM numbers WHERE {condition} ORDER BY {order} LIMIT ?"
+            )
             return sql, params
         # PostgreSQL checks INCLUDE columns in an index-only scan alone: find the
         # numbers there, then read their rows (SQLite defers the row read itself).
         return (
-            f"SELECT {NUMBER_COLUMNS} FROM numbers WHERE phone_number IN"
+            f"SELECT {self.NUMBER_ROW} FROM numbers WHERE phone_number IN"
             f" (SELECT phone_number FROM numbers WHERE {condition} ORDER BY {order} LIMIT ?)",
             params,
         )
@@ -466,31 +496,31 @@ class Repository:
         self._exec(
             f"UPDATE numbers SET status = 'owned', {clear}account_sid = ?, sid = ?,"
             " friendly_name = ?, voice_url = ?, sms_url = ?, date_created = ?, date_updated = ?"
-            f" WHERE phone_number = ? AND {guard} RETURNING {NUMBER_COLUMNS}",
+            f" WHERE phone_number = ? AND {guard} RETURNING {self.NUMBER_ROW}",
             (account_sid, sid, friendly_name, voice_url, sms_url, now, now, phone_number,
              *guard_params),
         )  # fmt: skip
         row = self.cur.fetchone()
-        return None if row is None else _number(row)
+        return None if row is None else self._to_number(row)
 
     def get_number(self, phone_number: str) -> Number | None:
-        self._exec(f"SELECT {NUMBER_COLUMNS} FROM numbers WHERE phone_number = ?", (phone_number,))
+        self._exec(f"SELECT {self.NUMBER_ROW} FROM numbers WHERE phone_number = ?", (phone_number,))
         row = self.cur.fetchone()
-        return None if row is None else _number(row)
+        return None if row is None else self._to_number(row)
+
+    # Written out once: these run on every request that names an owned number.
+    _OWNED_BY_SID = _owned_sql(NUMBER_ROW, "sid")
+    _OWNED_BY_NUMBER = _owned_sql(NUMBER_ROW, "phone_number")
 
     def owned_by_sid(self, account_sid: str, sid: str) -> Number | None:
-        return self._owned("sid", sid, account_sid)
+        return self._owned(self._OWNED_BY_SID, sid, account_sid)
 
     def owned_by_number(self, account_sid: str, phone_number: str) -> Number | None:
-        return self._owned("phone_number", phone_number, account_sid)
+        return self._owned(self._OWNED_BY_NUMBER, phone_number, account_sid)
 
-    def _owned(self, column: str, value: str, account_sid: str) -> Number | None:
-        self._exec(
-            f"SELECT {NUMBER_COLUMNS} FROM numbers WHERE {column} = ? AND account_sid = ?",
-            (value, account_sid),
-        )
-        row = self.cur.fetchone()
-        return None if row is None else _number(row)
+    def _owned(self, sql: str, value: str, account_sid: str) -> Number | None:
+        row = self._exec(sql, (value, account_sid)).fetchone()
+        return None if row is None else self._to_number(row)
 
     def update_owned(
         self, account_sid: str, sid: str, fields: dict[str, str | None], now: int
@@ -502,11 +532,11 @@ class Repository:
         assignments = ", ".join(f"{name} = ?" for name in fields)
         self._exec(
             f"UPDATE numbers SET {assignments}, date_updated = ?"
-            f" WHERE sid = ? AND account_sid = ? RETURNING {NUMBER_COLUMNS}",
+            f" WHERE sid = ? AND account_sid = ? RETURNING {self.NUMBER_ROW}",
             (*fields.values(), now, sid, account_sid),
         )
         row = self.cur.fetchone()
-        return None if row is None else _number(row)
+        return None if row is None else self._to_number(row)
 
     def release(self, account_sid: str, sid: str, aging_until: int | None = None) -> bool:
         """Take a number from the account: aging until ``aging_until``, or for sale at once
@@ -546,11 +576,11 @@ class Repository:
 
     def list_owned(self, account_sid: str, offset: int, limit: int) -> list[Number]:
         self._exec(
-            f"SELECT {NUMBER_COLUMNS} FROM numbers WHERE account_sid = ?"
+            f"SELECT {self.NUMBER_ROW} FROM numbers WHERE account_sid = ?"
             " ORDER BY date_created, sid LIMIT ? OFFSET ?",
             (account_sid, limit, offset),
         )
-        return [_number(r) for r in self.cur.fetchall()]
+        return [self._to_number(r) for r in self.cur.fetchall()]
 
     # Columns the dashboard may sort an account's numbers by.
     BROWSE_ORDER = {
@@ -595,11 +625,11 @@ class Repository:
         column = self.BROWSE_ORDER[order]
         direction = "DESC" if descending else "ASC"
         self._exec(
-            f"SELECT {NUMBER_COLUMNS} FROM numbers WHERE {where}"
+            f"SELECT {self.NUMBER_ROW} FROM numbers WHERE {where}"
             f" ORDER BY {column} {direction}, sid {direction} LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
-        return [_number(r) for r in self.cur.fetchall()], total
+        return [self._to_number(r) for r in self.cur.fetchall()], total
 
     def sales_by_day(self, since: int, offset: int) -> list[tuple[int, int]]:
         """(day number, numbers bought that day) for numbers still owned, bought since ``since``.

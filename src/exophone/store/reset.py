@@ -22,7 +22,7 @@ from graphlib import TopologicalSorter
 from exophone.store.repository import Repository
 
 # Rows a migration inserted and the code only ever updates (a lock row).
-SEEDED_BY_MIGRATIONS = frozenset({"lifecycle_sweep"})
+SEEDED_BY_MIGRATIONS = frozenset({"lifecycle_sweep", "credentials_version"})
 KEPT_FOR_AN_ACCOUNT = frozenset({"accounts", "api_keys"})
 
 
@@ -51,6 +51,7 @@ def reset(repo: Repository, dialect: str, account_sid: str | None = None) -> Non
             if t.name not in SEEDED_BY_MIGRATIONS:
                 repo._exec(f'DELETE FROM "{t.name}"')
         _restart_identities(repo, dialect, order)
+        repo.bump_credentials_version()  # every account and key is gone
         return
     by_name = {t.name: t for t in order}
     for t in order:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -63,18 +63,17 @@ class SQLiteStore(Store):
                 self._connections.append(conn)
         return conn
 
+    def transaction(self, *, write: bool = False) -> AbstractContextManager[Repository]:
+        if write:
+            return self._write_transaction()
+        # Reads run in autocommit mode: each statement sees a consistent
+        # snapshot on its own, and skipping BEGIN/COMMIT halves their cost.
+        return _Read(self._connection().cursor())
+
     @contextmanager
-    def transaction(self, *, write: bool = False) -> Iterator[Repository]:
+    def _write_transaction(self) -> Iterator[Repository]:
         conn = self._connection()
         cur = conn.cursor()
-        if not write:
-            # Reads run in autocommit mode: each statement sees a consistent
-            # snapshot on its own, and skipping BEGIN/COMMIT halves their cost.
-            try:
-                yield Repository(cur)
-            finally:
-                cur.close()
-            return
         _begin(cur, "BEGIN IMMEDIATE")
         try:
             yield Repository(cur)
@@ -106,6 +105,25 @@ class SQLiteStore(Store):
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+class _Read:
+    """A read's unit of work: a repository on a fresh cursor, closed at the end.
+
+    A class rather than a generator-based context manager: reads are most
+    requests, and this costs a third as much.
+    """
+
+    __slots__ = ("cur",)
+
+    def __init__(self, cur: sqlite3.Cursor) -> None:
+        self.cur = cur
+
+    def __enter__(self) -> Repository:
+        return Repository(self.cur)
+
+    def __exit__(self, *exc: object) -> None:
+        self.cur.close()
 
 
 def _begin(cur: sqlite3.Cursor, statement: str) -> None:
