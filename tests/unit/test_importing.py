@@ -163,3 +163,18 @@ def test_cli_import_reports_and_exits_nonzero_on_rejections(tmp_path: Path) -> N
     report = json.loads(result.output)
     assert report["rejected"] == 1
     assert report["rejections"][0][0] == 2
+
+
+def test_a_large_file_is_read_by_a_worker_with_the_same_report(
+    ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above IN_PROCESS_BYTES a worker process reads and checks the file meanwhile."""
+    from exophone.service import importing
+
+    monkeypatch.setattr(importing, "IN_PROCESS_BYTES", 0)
+    lines = [HEADER, *GOOD, *(row for row, _ in BAD), GOOD[0]]
+    report = import_file(ctx, _write(tmp_path, lines))
+    assert (report.rows, report.added, report.duplicates) == (len(lines) - 1, 4, 1)
+    assert report.rejected == len(BAD)
+    assert [reason for _, reason in report.rejections][0] == "phone_number is missing"
+    assert _count(ctx) == 4

@@ -78,6 +78,37 @@ def generate(
     negative count or a share outside 0..1. Should the country run out of
     distinct numbers before ``count``, iteration raises BadRequest.
     """
+    plan, code, circle = _checked(country, number_type, count, region, vanity_share)
+    return _draw(plan, code, number_type, count, rng, vanity_share, circle)
+
+
+def generate_in_order(
+    country: str,
+    number_type: NumberType,
+    count: int,
+    *,
+    rng: random.Random,
+    region: str | None = None,
+    vanity_share: float = 0.05,
+) -> Iterator[GeneratedNumber]:
+    """``generate``, but the numbers come in ascending order, for bulk loads.
+
+    Inserted in key order, a batch of numbers touches each page of the
+    database's indexes once instead of once per number: a bulk load of
+    millions goes several times as fast. Numbers are drawn prefix by prefix
+    (``_draw_in_order``), so any count streams in bounded memory. Where a
+    country's numbers have several lengths the order is ascending within
+    each prefix and nearly so overall. Same arguments, checks and guarantees
+    as ``generate``; the numbers differ from ``generate``'s for the same seed.
+    """
+    plan, code, circle = _checked(country, number_type, count, region, vanity_share)
+    return _draw_in_order(plan, code, number_type, count, rng, vanity_share, circle)
+
+
+def _checked(
+    country: str, number_type: NumberType, count: int, region: str | None, vanity_share: float
+) -> tuple[_Plan, str, str | None]:
+    """The plan, the country code and the circle of a request to generate; BadRequest if bad."""
     code = country.strip().upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
         raise BadRequest(f"'{country}' is not a country phonenumbers has numbering data for")
@@ -101,7 +132,7 @@ def generate(
     plan = _plan(code, number_type, circle if by_circle else None)
     if not plan.entries:
         raise BadRequest(f"{code} has no {number_type.value} numbers in phonenumbers' metadata")
-    return _draw(plan, code, number_type, count, rng, vanity_share, circle)
+    return plan, code, circle
 
 
 def is_vanity(digits: str) -> bool:
@@ -377,51 +408,163 @@ def _draw(
     cumulative = plan.cumulative
     total = cumulative[-1]
     last = len(entries) - 1
-    wanted = plan.wanted
-    check = plan.check
-    calling_code = plan.calling_code
-    plus = f"+{calling_code}"
+    plus = f"+{plan.calling_code}"
     uniform = rng.random
-    randrange = rng.randrange
-    number_type_of = phonenumbers.number_type
-    vanity_tail = _VANITY_TAIL
     produced = 0
     while produced < count:
         vanity = vanity_share > 0.0 and uniform() < vanity_share
         misses = 0
         while True:
             entry = entries[min(bisect_right(cumulative, uniform() * total), last)]
-            if vanity:
-                nsn = _vanity_candidate(entry, rng)
-            else:
-                nsn = entry.base * entry.scale + randrange(entry.scale)
-                if entry.width >= 4 and vanity_tail[nsn % 10_000]:
-                    nsn = -1  # looks like a vanity number: not an ordinary one
-            key = nsn if not entry.zeros else ~(nsn * 32 + entry.width)
-            if nsn >= 0 and key not in seen:
-                if entry.zeros:
-                    num = _phone(calling_code, f"{nsn:0{entry.width}d}")
-                else:
-                    num = PhoneNumber(country_code=calling_code, national_number=nsn)
-                if check == _SOLE:
-                    if number_type_of(num) in wanted:
-                        break
-                elif _accepted(num, country, wanted, check):
-                    break
+            nsn = _pick(plan, country, entry, vanity, rng, seen)
+            if nsn >= 0:
+                break
             misses += 1
             if vanity and misses >= _VANITY_MISSES:
                 vanity = False
                 misses = 0
             elif misses >= _MAX_MISSES:
-                raise BadRequest(
-                    f"Only {produced} distinct {number_type.value} numbers could be "
-                    f"generated for {country}, not {count}"
-                )
-        seen.add(key)
+                raise _exhausted(produced, number_type, country, count)
         digits = f"{nsn:0{entry.width}d}"
-        region = circle or entry.region or IN_CIRCLE_CODES[randrange(len(IN_CIRCLE_CODES))]
+        region = circle or entry.region or IN_CIRCLE_CODES[rng.randrange(len(IN_CIRCLE_CODES))]
         yield GeneratedNumber(plus + digits, digits, country, number_type, region, vanity)
         produced += 1
+
+
+def _pick(
+    plan: _Plan, country: str, entry: _Prefix, vanity: bool, rng: random.Random, seen: set[int]
+) -> int:
+    """One candidate under ``entry``: its national number if valid and not in ``seen``
+    (where it is then added), else -1."""
+    if vanity:
+        nsn = _vanity_candidate(entry, rng)
+    else:
+        nsn = entry.base * entry.scale + rng.randrange(entry.scale)
+        if entry.width >= 4 and _VANITY_TAIL[nsn % 10_000]:
+            return -1  # looks like a vanity number: not an ordinary one
+    key = nsn if not entry.zeros else ~(nsn * 32 + entry.width)
+    if nsn < 0 or key in seen:
+        return -1
+    if entry.zeros:
+        num = _phone(plan.calling_code, f"{nsn:0{entry.width}d}")
+    else:
+        num = PhoneNumber(country_code=plan.calling_code, national_number=nsn)
+    if plan.check == _SOLE:
+        if phonenumbers.number_type(num) not in plan.wanted:
+            return -1
+    elif not _accepted(num, country, plan.wanted, plan.check):
+        return -1
+    seen.add(key)
+    return nsn
+
+
+def _exhausted(produced: int, number_type: NumberType, country: str, count: int) -> BadRequest:
+    return BadRequest(
+        f"Only {produced} distinct {number_type.value} numbers could be "
+        f"generated for {country}, not {count}"
+    )
+
+
+# Numbers drawn under one prefix at once at most: a larger share is split by the next digit.
+_MOST_AT_ONCE = 50_000
+# Failed draws in a row after which a prefix counts as used up (its share goes to the next).
+_PREFIX_MISSES = 2_000
+
+
+def _draw_in_order(
+    plan: _Plan,
+    country: str,
+    number_type: NumberType,
+    count: int,
+    rng: random.Random,
+    vanity_share: float,
+    circle: str | None,
+) -> Iterator[GeneratedNumber]:
+    """Each prefix its share of ``count`` (rounded at random), its numbers sorted, the
+    prefixes in order; what a used-up prefix cannot give passes to the next, and what
+    is still missing after the last is drawn in a second, shorter round."""
+    weights = [b - a for a, b in zip((0.0, *plan.cumulative), plan.cumulative, strict=False)]
+    order = sorted(range(len(plan.entries)), key=lambda i: _prefix_text(plan.entries[i]))
+    plus = f"+{plan.calling_code}"
+    produced = 0
+    missing = count
+    for _ in range(2):
+        left_weight = sum(weights)
+        carry = 0
+        for i in order:
+            share = weights[i] / left_weight if left_weight > 0 else 1.0
+            left_weight -= weights[i]
+            wanted = _rounded(missing * share, rng) if i != order[-1] else missing
+            wanted = min(wanted, missing)
+            missing -= wanted
+            for entry, nsn, vanity in _from_prefix(
+                plan, country, plan.entries[i], wanted + carry, rng, vanity_share
+            ):
+                digits = f"{nsn:0{entry.width}d}"
+                region = (
+                    circle or entry.region or IN_CIRCLE_CODES[rng.randrange(len(IN_CIRCLE_CODES))]
+                )
+                yield GeneratedNumber(plus + digits, digits, country, number_type, region, vanity)
+                produced += 1
+            carry = count - produced - missing
+        missing += carry
+        if missing == 0:
+            return
+    raise _exhausted(produced, number_type, country, count)
+
+
+def _prefix_text(entry: _Prefix) -> str:
+    return f"{entry.base:0{entry.width - entry.rem}d}"
+
+
+def _rounded(value: float, rng: random.Random) -> int:
+    """``value`` rounded down or up at random, up with the chance of its fraction."""
+    whole = int(value)
+    return whole + (rng.random() < value - whole)
+
+
+def _from_prefix(
+    plan: _Plan, country: str, entry: _Prefix, count: int, rng: random.Random, vanity_share: float
+) -> Iterator[tuple[_Prefix, int, bool]]:
+    """Up to ``count`` distinct valid numbers under ``entry``, ascending, with their vanity
+    flags; fewer only when the prefix is used up."""
+    if count <= 0:
+        return
+    if count > _MOST_AT_ONCE and entry.rem > 1:
+        # Ten sub-prefixes by the next digit, an equal share each, in order.
+        scale = entry.scale // 10
+        left = count
+        for digit in range(10):
+            part = _rounded(left / (10 - digit), rng) if digit < 9 else left
+            left -= part
+            child = _Prefix(entry.base * 10 + digit, entry.rem - 1, scale, entry.width,
+                            entry.zeros, entry.region)  # fmt: skip
+            taken = 0
+            for found in _from_prefix(plan, country, child, part, rng, vanity_share):
+                taken += 1
+                yield found
+            left += part - taken  # a used-up sub-prefix passes its share on
+        return
+    seen: set[int] = set()
+    got: list[tuple[int, bool]] = []
+    uniform = rng.random
+    for _ in range(count):
+        vanity = vanity_share > 0.0 and uniform() < vanity_share
+        misses = 0
+        while (nsn := _pick(plan, country, entry, vanity, rng, seen)) < 0:
+            misses += 1
+            if vanity and misses >= _VANITY_MISSES:
+                vanity = False
+                misses = 0
+            elif misses >= _PREFIX_MISSES:
+                break
+        else:
+            got.append((nsn, vanity))
+            continue
+        break  # used up
+    got.sort()
+    for nsn, vanity in got:
+        yield entry, nsn, vanity
 
 
 def _vanity_candidate(entry: _Prefix, rng: random.Random) -> int:

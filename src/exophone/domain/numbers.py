@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import enum
+import functools
+import re
 
 import phonenumbers
-from phonenumbers import PhoneNumberFormat, PhoneNumberType
+from phonenumbers import PhoneMetadata, PhoneNumberFormat, PhoneNumberType
 
 from exophone.domain.errors import BadRequest, NotFound
 
@@ -20,17 +22,18 @@ class NumberType(enum.StrEnum):
     @classmethod
     def parse(cls, text: str) -> NumberType:
         """Match a type name without regard to case; unknown names are a 404 (path segment)."""
-        folded = text.strip().lower()
-        for member in cls:
-            if member.value.lower() == folded:
-                return member
-        names = ", ".join(m.value for m in cls)
-        raise NotFound(f"Unknown number type '{text}'; the types are {names}")
+        found = _TYPE_NAMES.get(text.strip().lower())
+        if found is None:
+            names = ", ".join(m.value for m in cls)
+            raise NotFound(f"Unknown number type '{text}'; the types are {names}")
+        return found
 
     def accepts(self, libtype: int) -> bool:
         """Whether phonenumbers' own classification of a number agrees with this type."""
         return libtype in _ACCEPTED[self]
 
+
+_TYPE_NAMES = {t.value.lower(): t for t in NumberType}
 
 _ACCEPTED: dict[NumberType, frozenset[int]] = {
     NumberType.LANDLINE: frozenset(
@@ -76,6 +79,53 @@ def parse_number(text: str, default_region: str) -> phonenumbers.PhoneNumber:
         if phonenumbers.is_valid_number(parsed):
             return parsed
     raise BadRequest(f"'{_shown(text)}' is not a valid phone number")
+
+
+_E164_DIGITS = re.compile(r"\+?([1-9][0-9]{6,14})")
+
+
+def parse_e164_fast(text: str) -> phonenumbers.PhoneNumber | None:
+    """``phonenumbers.parse`` of a plain E.164 text, without its general machinery.
+
+    Bulk imports parse millions of numbers, and ``parse`` spent a third of a
+    row's time on what a plain ``+<country code><national number>`` does not
+    need. None (use ``parse``) for anything else: other characters, a
+    national number with a leading zero, or one that starts with what the
+    country's national prefix for parsing matches (``parse`` might strip it).
+    Where this answers, ``parse`` gives the same country code and national number.
+    """
+    match = _E164_DIGITS.fullmatch(text)
+    if match is None:
+        return None
+    digits = match.group(1)
+    for size in (1, 2, 3):  # calling codes are a prefix code: at most one matches
+        strip = _national_prefix(int(digits[:size]))
+        if strip is None:
+            continue
+        national = digits[size:]
+        if national[:1] in ("", "0") or strip.match(national):
+            return None
+        return phonenumbers.PhoneNumber(
+            country_code=int(digits[:size]), national_number=int(national)
+        )
+    return None
+
+
+_NEVER = re.compile(r"(?!)")
+
+
+@functools.cache
+def _national_prefix(calling_code: int) -> re.Pattern[str] | None:
+    """The national prefix for parsing of a calling code's main region (a pattern that
+    never matches when it has none); None if the code is unknown or not a country's."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(calling_code)
+    if not regions or regions[0] == "001":
+        return None
+    metadata = PhoneMetadata.metadata_for_region(regions[0])
+    if metadata is None:
+        return None
+    pattern = metadata.national_prefix_for_parsing
+    return re.compile(pattern) if pattern else _NEVER
 
 
 def _shown(text: str) -> str:

@@ -150,6 +150,9 @@ def grams(national: str) -> list[str]:
 
 def grams_text(national: str) -> str:
     """The index tokens of a national number as one space-separated text (for FTS5)."""
+    parts = [national[i : i + GRAM] for i in range(len(national) - GRAM + 1)]
+    if len(set(parts)) == len(parts):  # no 4-gram twice, as in most numbers: all "a"
+        return "a ".join(parts) + "a" if parts else ""
     return " ".join(grams(national))
 
 

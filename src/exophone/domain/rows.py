@@ -13,12 +13,19 @@ from collections.abc import Mapping
 from typing import Any
 
 import phonenumbers
+from phonenumbers import PhoneNumberType
 
 from exophone.domain.catalogue import Catalogue
 from exophone.domain.errors import NotFound
 from exophone.domain.model import NumberSpec
 from exophone.domain.money import parse_price
-from exophone.domain.numbers import NumberType, e164, national_digits, region_code
+from exophone.domain.numbers import (
+    NumberType,
+    e164,
+    national_digits,
+    parse_e164_fast,
+    region_code,
+)
 from exophone.domain.regions import INDIA, circle_of_landline, region_codes
 
 COLUMNS = (
@@ -39,16 +46,26 @@ def parse_row(row: Mapping[str, Any], catalogue: Catalogue) -> NumberSpec:
     text = _text(row, "phone_number")
     if not text:
         raise RowError("phone_number is missing")
-    try:
-        parsed = phonenumbers.parse(text if text.startswith("+") else "+" + text, None)
-    except phonenumbers.NumberParseException as exc:
-        raise RowError(f"'{text[:32]}' is not a phone number in E.164 form") from exc
-    if not phonenumbers.is_valid_number(parsed):
-        raise RowError(f"'{text[:32]}' is not a valid phone number")
+    # The plain E.164 form most files hold is read without phonenumbers' parser,
+    # and one classification tells both validity and type (number_type is
+    # UNKNOWN exactly when is_valid_number is false): a bulk import's most
+    # frequent cost, halved.
+    parsed = parse_e164_fast(text)
+    lib_type = phonenumbers.number_type(parsed) if parsed is not None else None
+    if lib_type is None or lib_type == PhoneNumberType.UNKNOWN:
+        try:
+            parsed = phonenumbers.parse(text if text.startswith("+") else "+" + text, None)
+        except phonenumbers.NumberParseException as exc:
+            raise RowError(f"'{text[:32]}' is not a phone number in E.164 form") from exc
+        if not phonenumbers.is_valid_number(parsed):
+            raise RowError(f"'{text[:32]}' is not a valid phone number")
+        lib_type = phonenumbers.number_type(parsed)
+    assert parsed is not None
+    number = e164(parsed)
     country = region_code(parsed)
     given_country = _text(row, "country").upper()
     if given_country and given_country != country:
-        raise RowError(f"{e164(parsed)} is a number of {country}, not {given_country}")
+        raise RowError(f"{number} is a number of {country}, not {given_country}")
     type_text = _text(row, "number_type")
     if not type_text:
         raise RowError("number_type is missing")
@@ -56,9 +73,8 @@ def parse_row(row: Mapping[str, Any], catalogue: Catalogue) -> NumberSpec:
         kind = NumberType.parse(type_text)
     except NotFound as exc:
         raise RowError(exc.message) from exc
-    lib_type = phonenumbers.number_type(parsed)
     if not kind.accepts(lib_type):
-        raise RowError(f"{e164(parsed)} is not a {kind.value} number")
+        raise RowError(f"{number} is not a {kind.value} number")
     national = national_digits(parsed)
     region = _region(row, country, kind, national)
     price = catalogue.lookup(country, kind, region)
@@ -66,7 +82,7 @@ def parse_row(row: Mapping[str, Any], catalogue: Catalogue) -> NumberSpec:
     if not CURRENCY.fullmatch(currency):
         raise RowError(f"currency '{currency[:10]}' is not an ISO 4217 code")
     return NumberSpec(
-        phone_number=e164(parsed),
+        phone_number=number,
         national=national,
         country=country,
         number_type=kind,
@@ -100,6 +116,8 @@ def _region(row: Mapping[str, Any], country: str, kind: NumberType, national: st
 
 def _text(row: Mapping[str, Any], column: str) -> str:
     value = row.get(column)
+    if type(value) is str:  # nearly always (CSV): the quick way
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):

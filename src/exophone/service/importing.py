@@ -17,13 +17,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
+from exophone.domain.catalogue import Catalogue
 from exophone.domain.errors import BadRequest
 from exophone.domain.model import NumberSpec, NumberStatus
 from exophone.domain.rows import COLUMNS, RowError, parse_row
+from exophone.service import bulkload
 from exophone.service.context import Context
+from exophone.store import bulk
 
-BATCH = 5_000
+# Good rows per transaction (a part).
+BATCH = 50_000
 KEPT_REJECTIONS = 1_000
+# Files up to this size are read here; larger ones by a worker process, meanwhile.
+IN_PROCESS_BYTES = 1 << 20
 FORMATS = ("csv", "jsonl")
 
 
@@ -43,6 +51,13 @@ class ImportReport:
         self.rejected += 1
         if len(self.rejections) < KEPT_REJECTIONS:
             self.rejections.append((line, reason))
+
+    def take(self, part: Part) -> None:
+        """Count a part's rows, rejections and repeated numbers."""
+        self.rows += part.rows
+        self.duplicates += part.repeated
+        for line, reason in part.rejections:
+            self.reject(line, reason)
 
 
 Progress = Callable[[int, int], None]  # (bytes read so far, rows read so far)
@@ -71,56 +86,92 @@ def import_file(
         raise BadRequest(f"Unknown format {fmt!r}: use csv or jsonl")
     if strict:
         checked = ImportReport()
-        for line, row in _rows(path, fmt, None):
-            _validate(ctx, checked, line, row)
+        for part in _parts(ctx, path, fmt, encode=False):
+            checked.take(part)
         if checked.rejected:
             checked.loaded = False
             return checked
     report = ImportReport()
-    batch: dict[str, NumberSpec] = {}
-    for line, row in _rows(path, fmt, progress):
-        spec = _validate(ctx, report, line, row)
-        if spec is None:
-            continue
-        if spec.phone_number in batch:
-            report.duplicates += 1
-        batch[spec.phone_number] = spec
-        if len(batch) >= BATCH:
-            _load(ctx, report, list(batch.values()), update)
-            batch = {}
-    _load(ctx, report, list(batch.values()), update)
+    for part in _parts(ctx, path, fmt, encode=True):
+        report.take(part)
+        if part.batch is not None:
+            _load(ctx, report, part, update)
+        if progress is not None:
+            progress(part.bytes_read, report.rows)
     return report
 
 
-def _validate(
-    ctx: Context, report: ImportReport, line: int, row: Mapping[str, Any] | RowError
-) -> NumberSpec | None:
-    report.rows += 1
-    if isinstance(row, RowError):
-        report.reject(line, str(row))
-        return None
-    try:
-        return parse_row(row, ctx.catalogue)
-    except RowError as exc:
-        report.reject(line, str(exc))
-        return None
+@dataclass
+class Part:
+    """A batch of checked rows, from the worker that reads and validates the file."""
+
+    rows: int  # rows read, good and bad
+    bytes_read: int
+    rejections: list[tuple[int, str]]
+    repeated: int  # numbers given again in the same batch (the last one counts)
+    phones: list[str]  # the good rows' numbers, in the batch's order
+    batch: bytes | None  # the good rows (exophone.store.bulk), sorted by number
 
 
-def _load(ctx: Context, report: ImportReport, specs: list[NumberSpec], update: bool) -> None:
-    if not specs:
-        return
+def _parts(ctx: Context, path: Path, fmt: str, *, encode: bool) -> Iterator[Part]:
+    """The file's parts: read and checked by a worker process (exophone.service.bulkload)
+    while this one writes, unless the file is small enough not to be worth one."""
+    if path.stat().st_size <= IN_PROCESS_BYTES:
+        return _read_parts(path, fmt, ctx.catalogue, encode)
+    return bulkload.produced(_read_parts, path, fmt, ctx.catalogue, encode)
+
+
+def _read_parts(path: Path, fmt: str, catalogue: Catalogue, encode: bool) -> Iterator[Part]:
+    """Read, check and encode the file's rows, ``BATCH`` good rows a part."""
+    size = [0]
+    rows = 0
+    rejections: list[tuple[int, str]] = []
+    repeated = 0
+    good: dict[str, NumberSpec] = {}
+
+    def part() -> Part:
+        specs = sorted(good.values(), key=_by_number)
+        batch = bulk.encode_specs(specs) if encode and specs else None
+        return Part(rows, size[0], rejections, repeated, [s.phone_number for s in specs], batch)
+
+    def read(done: int, _: int) -> None:
+        size[0] = done
+
+    for line, row in _rows(path, fmt, read):
+        rows += 1
+        if isinstance(row, RowError):
+            rejections.append((line, str(row)))
+            continue
+        try:
+            spec = parse_row(row, catalogue)
+        except RowError as exc:
+            rejections.append((line, str(exc)))
+            continue
+        if spec.phone_number in good:
+            repeated += 1
+        good[spec.phone_number] = spec
+        if len(good) >= BATCH:
+            yield part()
+            rows, rejections, repeated, good = 0, [], 0, {}
+    yield part()
+
+
+def _load(ctx: Context, report: ImportReport, part: Part, update: bool) -> None:
+    assert part.batch is not None
     with ctx.store.transaction(write=True) as repo:
-        known = repo.statuses([s.phone_number for s in specs])
-        report.added += repo.insert_numbers(
-            [s for s in specs if s.phone_number not in known], ctx.clock.now_us()
-        )
-        existing = [s for s in specs if s.phone_number in known]
-        owned = sum(1 for s in existing if known[s.phone_number] is not NumberStatus.AVAILABLE)
-        if update:
-            report.updated += repo.update_for_sale(existing)
+        known = repo.statuses(part.phones)
+        report.added += repo.insert_batch(part.batch, ctx.clock.now_us())
+        owned = sum(1 for status in known.values() if status is not NumberStatus.AVAILABLE)
+        if not update:
+            report.duplicates += len(known)
+        elif known:
+            rows = [r for r in orjson.loads(part.batch) if r[0] in known]
+            report.updated += repo.update_batch(bulk.encode(rows))
             report.owned_skipped += owned
-        else:
-            report.duplicates += len(existing)
+
+
+def _by_number(spec: NumberSpec) -> str:
+    return spec.phone_number
 
 
 def _rows(

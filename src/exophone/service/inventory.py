@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import itertools
-import multiprocessing as mp
 import random
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from exophone.domain.generate import GeneratedNumber, generate
+from exophone.domain.catalogue import Catalogue
+from exophone.domain.generate import GeneratedNumber, generate, generate_in_order
 from exophone.domain.model import NumberSpec
 from exophone.domain.numbers import NumberType
-from exophone.service import lifecycle
+from exophone.domain.patterns import grams_text
+from exophone.service import bulkload, lifecycle
 from exophone.service.context import Context
+from exophone.store import bulk
 
 # Rows per transaction; each batch is sorted so the B-trees are written in order.
 BATCH = 50_000
-# Numbers are generated a chunk at a time, so memory stays flat for any count:
-# distinctness inside a chunk is the generator's, across chunks the database's.
+# Up to this many numbers are drawn here, in one go; more, in order by a worker process.
 CHUNK = 100_000
 # Rounds in a row that add nothing before we decide the numbering space is full.
 MAX_IDLE_ROUNDS = 5
@@ -103,8 +104,10 @@ def generate_numbers(
 
     Numbers that the inventory holds already are replaced by fresh ones, so
     the inventory grows by ``count`` unless the numbering space runs out.
-    Above one chunk, numbers are drawn in a second process while this one
-    writes the previous chunk, so drawing and writing overlap on two cores.
+    Above one chunk, a worker process draws the numbers in ascending order
+    (``generate_in_order``) and encodes them in batches while this process
+    writes them (``exophone.service.bulkload``): in key order, each batch
+    touches each page of the indexes once.
     """
     kind = number_type if isinstance(number_type, NumberType) else NumberType.parse(number_type)
     code = country.upper()
@@ -118,43 +121,56 @@ def generate_numbers(
 
         return _fill(ctx, count, draw)
     base = random.Random(seed).getrandbits(64)
-    rounds = itertools.count()
-    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
-
-        def submit(wanted: int) -> Future[list[GeneratedNumber]]:
-            return pool.submit(_draw_chunk, code, kind, wanted, base + next(rounds), region)
-
-        return _fill(ctx, count, lambda wanted: submit(wanted).result(), submit)
-
-
-def _draw_chunk(
-    country: str, kind: NumberType, count: int, seed: int, region: str | None
-) -> list[GeneratedNumber]:
-    """One chunk of numbers, drawn in a worker process."""
-    return list(generate(country, kind, count, rng=random.Random(seed), region=region))
-
-
-def _fill(
-    ctx: Context,
-    count: int,
-    draw: Callable[[int], list[GeneratedNumber]],
-    ahead: Callable[[int], Future[list[GeneratedNumber]]] | None = None,
-) -> int:
-    """Insert drawn chunks until ``count`` are new; with ``ahead``, draw the next meanwhile."""
     added = idle = 0
-    pending: Future[list[GeneratedNumber]] | None = None
-    while added < count and idle < MAX_IDLE_ROUNDS:
-        wanted = min(count - added, CHUNK)
-        chunk = pending.result() if pending is not None else draw(wanted)
-        pending = None
-        chunk = chunk[:wanted]
-        # If every number of this chunk is new, this many remain for the next one.
-        rest = count - added - len(chunk)
-        if ahead is not None and rest > 0:
-            pending = ahead(min(rest, CHUNK))
-        new = add_numbers(ctx, priced(ctx, chunk))
+    for round_ in itertools.count():
+        if added >= count or idle >= MAX_IDLE_ROUNDS:
+            break
+        new = 0
+        batches = bulkload.produced(
+            _batches_in_order, code, kind, count - added, base + round_, region, ctx.catalogue
+        )
+        for batch in batches:
+            with ctx.store.transaction(write=True) as repo:
+                new += repo.insert_batch(batch, ctx.clock.now_us())
         added += new
         idle = 0 if new else idle + 1
-    if pending is not None:
-        pending.cancel()
+    return added
+
+
+def _batches_in_order(
+    country: str,
+    kind: NumberType,
+    count: int,
+    seed: int,
+    region: str | None,
+    catalogue: Catalogue,
+) -> Iterator[bytes]:
+    """Batches of ``count`` numbers in ascending order, priced; runs in the worker."""
+    prices: dict[str, tuple[Any, ...]] = {}
+    rows: list[tuple[Any, ...]] = []
+    for g in generate_in_order(country, kind, count, rng=random.Random(seed), region=region):
+        price = prices.get(g.region)
+        if price is None:
+            p = catalogue.lookup(country, kind, g.region)
+            price = prices[g.region] = (
+                p.sms, p.voice, p.one_time_price, p.rental_price, p.incoming_rate,
+                p.incoming_pulse, p.currency,
+            )  # fmt: skip
+        sms, voice, one_time, rental, rate, pulse, currency = price
+        rows.append((g.e164, g.national, country, kind.value, g.region, sms, voice, g.vanity,
+                     one_time, rental, rate, pulse, currency, grams_text(g.national)))  # fmt: skip
+        if len(rows) >= BATCH:
+            yield bulk.encode(rows)
+            rows = []
+    if rows:
+        yield bulk.encode(rows)
+
+
+def _fill(ctx: Context, count: int, draw: Callable[[int], list[GeneratedNumber]]) -> int:
+    """Insert drawn numbers until ``count`` are new."""
+    added = idle = 0
+    while added < count and idle < MAX_IDLE_ROUNDS:
+        new = add_numbers(ctx, priced(ctx, draw(count - added)))
+        added += new
+        idle = 0 if new else idle + 1
     return added

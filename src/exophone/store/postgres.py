@@ -19,6 +19,7 @@ from psycopg_pool import ConnectionPool
 
 from exophone.domain.errors import BadRequest
 from exophone.domain.model import Number
+from exophone.store import bulk
 from exophone.store.base import Store, in_executor
 from exophone.store.repository import NUMBER_COLUMNS, Repository, _number, _owned_sql
 
@@ -38,6 +39,15 @@ def _split_schema(url: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(query=rest)), schema
 
 
+# A batch row's values (exophone.store.bulk) as the numbers columns' types.
+_CASTS = {"sms": "boolean", "voice": "boolean", "vanity": "boolean", "incoming_pulse": "integer"}
+_BATCH_VALUES = tuple(
+    f"(e ->> {i})::{_CASTS.get(c, 'bigint' if c.endswith(('price', 'rate')) else 'text')}"
+    for i, c in enumerate(bulk.COLUMNS)
+)
+assert len(_BATCH_VALUES) == len(bulk.COLUMNS)
+
+
 class PgRepository(Repository):
     placeholder = "%s"
     # psycopg reads columns in C: plain columns are the cheaper way here.
@@ -48,6 +58,23 @@ class PgRepository(Repository):
     @staticmethod
     def _to_number(row: Sequence[Any]) -> Number:
         return _number(row)
+
+    _INSERT_BATCH = (
+        f"INSERT INTO numbers ({', '.join(bulk.COLUMNS)}, status, added_at)"
+        f" SELECT {', '.join(_BATCH_VALUES)}, 'available', ?"
+        " FROM json_array_elements(?::json) e ON CONFLICT (phone_number) DO NOTHING"
+    )
+    _UPDATE_BATCH = (
+        "UPDATE numbers SET {} FROM (SELECT {} FROM json_array_elements(?::json) e) AS j"
+        " WHERE numbers.phone_number = j.phone_number AND numbers.status = 'available'"
+    ).format(
+        ", ".join(f"{c} = j.{c}" for c in bulk.COLUMNS[1:]),
+        ", ".join(f"{v} AS {c}" for v, c in zip(_BATCH_VALUES, bulk.COLUMNS, strict=True)),
+    )
+    _STATUSES = (
+        "SELECT phone_number, status FROM numbers"
+        " WHERE phone_number IN (SELECT json_array_elements_text(?::json))"
+    )
 
 
 class PostgresStore(Store):

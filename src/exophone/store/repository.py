@@ -30,6 +30,7 @@ from exophone.domain.model import (
 )
 from exophone.domain.numbers import NumberType
 from exophone.domain.patterns import BUCKETS, Path, grams_text
+from exophone.store import bulk
 
 
 class Cursor(Protocol):
@@ -185,61 +186,60 @@ class Repository:
         """Add numbers for sale; numbers already known are left alone. Returns how many were new."""
         if not specs:
             return 0
+        return self.insert_batch(bulk.encode_specs(specs), now)
+
+    # The rows of a batch (exophone.store.bulk), read by the database itself.
+    _BATCH_ROWS = "SELECT {} FROM json_each(?)".format(
+        ", ".join(f"value ->> {i}" for i in range(len(bulk.COLUMNS)))
+    )
+    _INSERT_BATCH = (
+        f"INSERT INTO numbers ({', '.join(bulk.COLUMNS)}, status, added_at)"
+        f" SELECT *, 'available', ? FROM ({_BATCH_ROWS})"
+        # WHERE true: SQLite's parser needs it before an upsert clause of INSERT ... SELECT.
+        " WHERE true ON CONFLICT (phone_number) DO NOTHING"
+    )
+
+    def insert_batch(self, batch: bytes, now: int) -> int:
+        """Add a batch of numbers for sale (``exophone.store.bulk``); numbers already known
+        are left alone. Returns how many were new."""
         mark = self._search_mark()
-        self.cur.executemany(
-            self._sql(
-                "INSERT INTO numbers (phone_number, national, country, number_type, region,"
-                " sms, voice, vanity, one_time_price, rental_price, incoming_rate,"
-                " incoming_pulse, currency, status, added_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'available', ?)"
-                " ON CONFLICT (phone_number) DO NOTHING"
-            ),
-            [
-                (
-                    s.phone_number, s.national, s.country, s.number_type.value, s.region,
-                    s.sms, s.voice, s.vanity, s.one_time_price, s.rental_price,
-                    s.incoming_rate, s.incoming_pulse, s.currency, now,
-                )
-                for s in specs
-            ],
-        )  # fmt: skip
-        # Both drivers report the rows an executemany changed, summed.
+        self._exec(self._INSERT_BATCH, (now, batch.decode()))
         added = int(self.cur.rowcount)
         if added:
-            self._index_new_numbers(mark)
+            self._index_new_numbers(mark, batch)
         return added
 
     def statuses(self, phone_numbers: Sequence[str]) -> dict[str, NumberStatus]:
         """The status of each of these numbers that the inventory holds."""
         if not phone_numbers:
             return {}
-        marks = ", ".join("?" * len(phone_numbers))
-        self._exec(
-            f"SELECT phone_number, status FROM numbers WHERE phone_number IN ({marks})",
-            phone_numbers,
-        )
-        return {r[0]: NumberStatus(r[1]) for r in self.cur.fetchall()}
+        self._exec(self._STATUSES, (orjson.dumps(list(phone_numbers)).decode(),))
+        return {r[0]: _STATUSES[r[1]] for r in self.cur.fetchall()}
+
+    _STATUSES = (
+        "SELECT phone_number, status FROM numbers"
+        " WHERE phone_number IN (SELECT value FROM json_each(?))"
+    )
 
     def update_for_sale(self, specs: Sequence[NumberSpec]) -> int:
         """Refresh the attributes of numbers still for sale; owned numbers are never touched."""
         if not specs:
             return 0
-        self.cur.executemany(
-            self._sql(
-                "UPDATE numbers SET national = ?, country = ?, number_type = ?, region = ?,"
-                " sms = ?, voice = ?, vanity = ?, one_time_price = ?, rental_price = ?,"
-                " incoming_rate = ?, incoming_pulse = ?, currency = ?"
-                " WHERE phone_number = ? AND status = 'available'"
-            ),
-            [
-                (
-                    s.national, s.country, s.number_type.value, s.region, s.sms, s.voice,
-                    s.vanity, s.one_time_price, s.rental_price, s.incoming_rate,
-                    s.incoming_pulse, s.currency, s.phone_number,
-                )
-                for s in specs
-            ],
-        )  # fmt: skip
+        return self.update_batch(bulk.encode_specs(specs))
+
+    _UPDATE_BATCH = (
+        "UPDATE numbers SET {} FROM ({}) AS j"
+        " WHERE numbers.phone_number = j.phone_number AND numbers.status = 'available'"
+    ).format(
+        ", ".join(f"{c} = j.{c}" for c in bulk.COLUMNS[1:]),
+        "SELECT {} FROM json_each(?)".format(
+            ", ".join(f"value ->> {i} AS {c}" for i, c in enumerate(bulk.COLUMNS))
+        ),
+    )
+
+    def update_batch(self, batch: bytes) -> int:
+        """Refresh the numbers of a batch that are still for sale; returns how many."""
+        self._exec(self._UPDATE_BATCH, (batch.decode(),))
         return int(self.cur.rowcount)
 
     def count_numbers(self, status: NumberStatus | None = None) -> int:
@@ -320,25 +320,25 @@ class Repository:
         self._exec("SELECT COALESCE(MAX(rowid), 0) FROM numbers")
         return int(self.cur.fetchone()[0])
 
-    def _index_new_numbers(self, mark: int) -> None:
-        """Add the numbers inserted since ``mark`` to the SQLite search index, in bulk.
+    def _index_new_numbers(self, mark: int, batch: bytes) -> None:
+        """Add the numbers of ``batch`` inserted since ``mark`` to the SQLite search index.
 
         SQLite gives new rows rowids past the largest, so they are the rows
-        past the mark. Inserting from a trigger instead makes FTS5 flush a
-        segment per row, four times slower for a bulk load. PostgreSQL keeps
-        its GIN index itself.
+        past the mark; their tokens come with the batch. Inserting from a
+        trigger instead makes FTS5 flush a segment per row, four times slower
+        for a bulk load. PostgreSQL keeps its GIN index itself.
         """
         if not isinstance(self.cur, sqlite3.Cursor):
             return
         if mark == 0:
             # The table was empty: whatever the index holds is of numbers since deleted.
             self._exec("INSERT INTO numbers_search (numbers_search) VALUES ('delete-all')")
-        register_grams(self.cur.connection)
         self._exec(
             "INSERT INTO numbers_search (rowid, grams)"
-            " SELECT CAST(substr(phone_number, 2) AS INTEGER), exophone_grams(national)"
-            " FROM numbers WHERE rowid > ?",
-            (mark,),
+            " SELECT CAST(substr(n.phone_number, 2) AS INTEGER), j.value ->> ?"
+            " FROM json_each(?) j JOIN numbers n ON n.phone_number = j.value ->> 0"
+            " WHERE n.rowid > ?",
+            (len(bulk.COLUMNS), batch.decode(), mark),
         )
 
     def search(self, q: SearchQuery) -> list[Number]:
