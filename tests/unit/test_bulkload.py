@@ -34,11 +34,10 @@ def test_everything_the_worker_yields_arrives_in_order() -> None:
 
 
 def test_a_failure_in_the_worker_is_raised_here_after_what_came_before() -> None:
-    got: list[int] = []
+    items = bulkload.produced(fail_after, 3)
+    assert [next(items) for _ in range(3)] == [0, 1, 2]
     with pytest.raises(BadRequest, match="UTF-8"):
-        for item in bulkload.produced(fail_after, 3):
-            got.append(item)
-    assert got == [0, 1, 2]
+        next(items)
 
 
 def test_an_exception_that_cannot_travel_arrives_as_its_text() -> None:

@@ -33,7 +33,7 @@ def in_order(
         ("MY", MOBILE),
         ("US", LANDLINE),
         ("GB", MOBILE),
-    ],  # fmt: skip
+    ],
 )
 def test_every_number_is_valid_distinct_and_in_ascending_order(
     country: str, number_type: NumberType

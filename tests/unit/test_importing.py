@@ -176,5 +176,5 @@ def test_a_large_file_is_read_by_a_worker_with_the_same_report(
     report = import_file(ctx, _write(tmp_path, lines))
     assert (report.rows, report.added, report.duplicates) == (len(lines) - 1, 4, 1)
     assert report.rejected == len(BAD)
-    assert [reason for _, reason in report.rejections][0] == "phone_number is missing"
+    assert report.rejections[0][1] == "phone_number is missing"
     assert _count(ctx) == 4
