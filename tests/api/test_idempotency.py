@@ -313,3 +313,30 @@ def test_fingerprints_ignore_parameter_order_only() -> None:
     assert a != idempotency.fingerprint("POST", "/p", {"A": "1", "B": "3"})
     assert a != idempotency.fingerprint("POST", "/q", {"A": "1", "B": "2"})
     assert a != idempotency.fingerprint("DELETE", "/p", {"A": "1", "B": "2"})
+
+
+@pytest.mark.parametrize("method", ["POST", "DELETE"])
+def test_the_answer_is_recorded_in_the_changes_own_transaction(
+    api: Api, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    """A purchase or release and the answer to its key commit together: no separate
+    write is left to fail (or to be lost in a crash) between the change and its answer."""
+    if method == "DELETE":
+        assert api.buy(NUMBER)["phone_number"] == NUMBER
+
+    def no_separate_write(*args: object, **kwargs: object) -> bool:
+        raise AssertionError("the answer was recorded apart from the change")
+
+    monkeypatch.setattr(idempotency, "finish", no_separate_write)
+    key = str(uuid.uuid4())
+    path = api.path(BUY) if method == "POST" else api.path(f"{BUY}/{NUMBER}")
+    data = {"PhoneNumber": NUMBER} if method == "POST" else None
+    first = api.request(method, path, data=data, headers=keyed(key))
+    assert first.status_code in (200, 202), first.text
+    with api.world.ctx.store.transaction() as repo:
+        held = repo.get_idempotency_key("acme", key)
+    assert held is not None
+    assert (held[2], held[3]) == (first.status_code, first.text)
+    again = api.request(method, path, data=data, headers=keyed(key))
+    assert again.content == first.content
+    assert again.headers["Idempotent-Replayed"] == "true"

@@ -90,6 +90,49 @@ def test_sqlite_busy_is_retried(busy_sqlite: Context, caplog: pytest.LogCaptureF
     holder.join()
 
 
+def test_a_write_runs_on_the_event_loop_thread_while_the_lock_is_free(
+    busy_sqlite: Context,
+) -> None:
+    seen: list[int] = []
+
+    def buy() -> str:
+        seen.append(threading.get_ident())
+        return numbers.buy(busy_sqlite, "acme", NUMBER).phone_number
+
+    async def run() -> str:
+        return await busy_sqlite.store.write(buy)
+
+    assert asyncio.run(run()) == NUMBER
+    assert seen == [threading.get_ident()]  # inline: no hop to the writer thread
+
+
+def test_a_write_that_finds_the_lock_taken_waits_off_the_event_loop(
+    busy_sqlite: Context,
+) -> None:
+    """Another process holds the write lock: the write waits on the writer thread and
+    the event loop goes on serving meanwhile."""
+    holder = hold_write_lock(sqlite_path(busy_sqlite), 0.5)
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def run() -> str:
+        ticker = asyncio.create_task(tick())
+        try:
+            bought = await busy_sqlite.store.write(numbers.buy, busy_sqlite, "acme", NUMBER)
+        finally:
+            ticker.cancel()
+        return bought.phone_number
+
+    assert asyncio.run(run()) == NUMBER
+    assert ticks >= 20  # the loop ran throughout the half-second wait
+    holder.join()
+
+
 def test_over_http_a_busy_database_is_not_a_500(busy_sqlite: Context) -> None:
     creds = accounts.create_key(busy_sqlite, "acme")
     with ThreadServer(create_app(busy_sqlite)) as url:

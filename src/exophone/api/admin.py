@@ -133,7 +133,7 @@ class Generate(AdminResource):
         if not count.isdigit() or not 1 <= int(count) <= 100_000:
             raise BadRequest("count must be a whole number from 1 to 100000")
         region = params.get("region") or None
-        added = await self.ctx.store.write(
+        added = await self.ctx.store.write_bulk(
             inventory.generate_numbers,
             self.ctx,
             params.get("country", "").upper(),

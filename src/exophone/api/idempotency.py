@@ -102,10 +102,20 @@ def recorded(responder: Responder[R, P]) -> Responder[R, P]:
             await _abandon(self.ctx, req)
             raise
         else:
-            status = falcon.http_status_to_code(resp.status)
-            await _finish(self.ctx, req, status, resp.data or b"")
+            if not getattr(req.context, "idempotency_recorded", False):
+                status = falcon.http_status_to_code(resp.status)
+                await _finish(self.ctx, req, status, resp.data or b"")
 
     return wrapper
+
+
+def claim_of(req: falcon.asgi.Request) -> idempotency.Claim | None:
+    """The key this request holds, for a service to record its answer in its own
+    transaction; the request then counts as recorded."""
+    claim = _claim(req)
+    if claim is not None:
+        req.context.idempotency_recorded = True
+    return claim
 
 
 async def _finish(ctx: Context, req: falcon.asgi.Request, status: int, body: bytes) -> None:

@@ -13,7 +13,7 @@ from exophone.api import idempotency, wire
 from exophone.api.middleware import admit
 from exophone.api.params import basic_credentials, body_params, bool_param, int_param, query
 from exophone.domain.errors import BadRequest
-from exophone.domain.model import Caller, Changes
+from exophone.domain.model import Caller, Changes, Number
 from exophone.domain.regions import country_name
 from exophone.domain.validation import flow_url, friendly_name
 from exophone.service import accounts, numbers
@@ -152,6 +152,7 @@ class IncomingNumbers(Resource):
         if not phone:
             raise BadRequest("PhoneNumber is mandatory")
         changes = _changes(params)
+        claim = idempotency.claim_of(req)
         bought = await self.ctx.store.write(
             numbers.buy,
             self.ctx,
@@ -161,8 +162,14 @@ class IncomingNumbers(Resource):
             sms_url=changes.sms_url or None,
             friendly_name=changes.friendly_name or None,
             caller=self.caller(req),
+            claim=claim,
+            answer=self._answer if claim is not None else None,
         )
         _json(resp, wire.incoming_number(bought, self.ctx.settings.tz))
+
+    def _answer(self, number: Number) -> str:
+        """The response body of a purchase, recorded for its Idempotency-Key."""
+        return orjson.dumps(wire.incoming_number(number, self.ctx.settings.tz)).decode()
 
 
 class IncomingNumber(Resource):
@@ -192,8 +199,14 @@ class IncomingNumber(Resource):
         account = await self.authenticate(req, sid)
         if await idempotency.replayed(self.ctx, req, resp, account, {}):
             return
-        await self.ctx.store.write(numbers.release, self.ctx, account, ref, self.caller(req))
+        claim = idempotency.claim_of(req)
+        await self.ctx.store.write(
+            numbers.release, self.ctx, account, ref, self.caller(req), claim, ACCEPTED_BODY
+        )
         _json(resp, wire.ACCEPTED, status=202)
+
+
+ACCEPTED_BODY = orjson.dumps(wire.ACCEPTED).decode()
 
 
 def _changes(params: dict[str, str]) -> Changes:

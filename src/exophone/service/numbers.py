@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 
 import phonenumbers
 
@@ -12,7 +13,7 @@ from exophone.domain.errors import BadRequest, NotFound, NumberUnavailable
 from exophone.domain.model import Caller, Changes, EventKind, Number, NumberStatus, SearchQuery
 from exophone.domain.numbers import NumberType, e164, national_compact, parse_number
 from exophone.domain.regions import region_codes
-from exophone.service import lifecycle
+from exophone.service import idempotency, lifecycle
 from exophone.service.context import Context
 from exophone.store import Repository
 
@@ -102,10 +103,14 @@ def buy(
     sms_url: str | None = None,
     friendly_name: str | None = None,
     caller: Caller | None = None,
+    claim: idempotency.Claim | None = None,
+    answer: Callable[[Number], str] | None = None,
 ) -> Number:
     """Take a number for sale into the account; exactly one of two racing buyers wins.
 
     A number aging after its release can be bought back by its last owner only.
+    With an Idempotency-Key's ``claim``, ``answer(number)`` (the response body) is
+    recorded for it in the purchase's own transaction.
     """
     parsed = parse_number(phone_number, ctx.settings.home_region)
     number = e164(parsed)
@@ -119,6 +124,8 @@ def buy(
             bought, event = repo.claim(*args, reclaim=True), EventKind.RECLAIMED
         if bought is not None:
             lifecycle.record(repo, event, number, now, account_sid, caller, sid=bought.sid)
+            if claim is not None and answer is not None:
+                idempotency.record(repo, claim, 200, answer(bought))
             return bought
         current = repo.get_number(number)
     if current is not None and current.account_sid == account_sid:
@@ -162,8 +169,19 @@ def update(
     return updated
 
 
-def release(ctx: Context, account_sid: str, ref: str, caller: Caller | None = None) -> None:
-    """Give a number back: it leaves the account at once and ages before it is for sale."""
+def release(
+    ctx: Context,
+    account_sid: str,
+    ref: str,
+    caller: Caller | None = None,
+    claim: idempotency.Claim | None = None,
+    answer: str | None = None,
+) -> None:
+    """Give a number back: it leaves the account at once and ages before it is for sale.
+
+    With an Idempotency-Key's ``claim``, ``answer`` (the 202 body) is recorded for it
+    in the release's own transaction.
+    """
     now = ctx.clock.now_us()
     until = lifecycle.aging_deadline(ctx, now)
     with ctx.store.transaction(write=True) as repo:
@@ -172,6 +190,8 @@ def release(ctx: Context, account_sid: str, ref: str, caller: Caller | None = No
             raise _not_found(ref)
         lifecycle.record(repo, EventKind.RELEASED, found.phone_number, now, account_sid, caller,
                          sid=found.sid, details={"aging_until": until})  # fmt: skip
+        if claim is not None and answer is not None:
+            idempotency.record(repo, claim, 202, answer)
 
 
 def list_owned(

@@ -52,7 +52,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def write(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a service call that writes."""
+        """Run a service call that writes, briefly (a request's unit of work)."""
+
+    async def write_bulk(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a service call that writes at length (a bulk load, a reset)."""
+        return await self.write(fn, *args, **kwargs)
 
     @abc.abstractmethod
     def yoyo_url(self) -> str:

@@ -1,9 +1,16 @@
 """SQLite engine: one file in WAL mode, the embedded default.
 
 Reads run inline on the calling thread (they take microseconds and never
-block in WAL mode); writes go through one writer thread per process with
-``BEGIN IMMEDIATE`` and a busy timeout, so writers from several processes
-queue on the file lock instead of failing.
+block in WAL mode). A write (``write``) runs inline too when the file's write
+lock is free: ``BEGIN IMMEDIATE`` on a connection without a busy timeout
+either takes the lock at once or fails at once. Only then, when another
+process is writing, does it go to this process's writer thread, which waits
+for the lock (``BEGIN IMMEDIATE`` with a busy timeout), so writers from
+several processes queue on the file lock instead of failing. Handing every
+write to a thread cost two thread switches, and under load the event loop
+held the GIL for up to its 5 ms switch interval while the writer waited.
+Long writes (bulk loads, resets: ``write_bulk``) always go to the writer
+thread, so the event loop never waits on them.
 """
 
 from __future__ import annotations
@@ -63,18 +70,36 @@ class SQLiteStore(Store):
                 self._connections.append(conn)
         return conn
 
+    def _inline_connection(self) -> sqlite3.Connection:
+        """This thread's connection for inline writes: no busy timeout, it never waits."""
+        conn: sqlite3.Connection | None = getattr(self._local, "inline_conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=0
+            )
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA busy_timeout = 0")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.inline_conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
     def transaction(self, *, write: bool = False) -> AbstractContextManager[Repository]:
         if write:
-            return self._write_transaction()
+            return self._write_transaction(inline=getattr(self._local, "inline", False))
         # Reads run in autocommit mode: each statement sees a consistent
         # snapshot on its own, and skipping BEGIN/COMMIT halves their cost.
         return _Read(self._connection().cursor())
 
     @contextmanager
-    def _write_transaction(self) -> Iterator[Repository]:
-        conn = self._connection()
+    def _write_transaction(self, *, inline: bool) -> Iterator[Repository]:
+        conn = self._inline_connection() if inline else self._connection()
         cur = conn.cursor()
-        _begin(cur, "BEGIN IMMEDIATE")
+        if inline:
+            cur.execute("BEGIN IMMEDIATE")  # "database is locked" at once if it is
+        else:
+            _begin(cur, "BEGIN IMMEDIATE")
         try:
             yield Repository(cur)
         except BaseException:
@@ -89,6 +114,21 @@ class SQLiteStore(Store):
         return fn(*args, **kwargs)
 
     async def write(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        call = partial(fn, *args, **kwargs)
+        if not getattr(self._local, "inline", False):
+            self._local.inline = True
+            try:
+                return call()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc):
+                    raise
+                # Another process holds the write lock: wait for it on the writer thread.
+                # The call's transactions that hit the lock were rolled back whole.
+            finally:
+                self._local.inline = False
+        return await in_executor(self._writer, self.retrying, call)
+
+    async def write_bulk(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return await in_executor(self._writer, self.retrying, partial(fn, *args, **kwargs))
 
     def is_transient(self, exc: BaseException) -> bool:

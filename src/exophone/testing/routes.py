@@ -191,7 +191,7 @@ class Reset(ControlResource):
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         await self.body(req)
         started = time.perf_counter()
-        await self.ctx.store.write(self.ctx.store.reset)
+        await self.ctx.store.write_bulk(self.ctx.store.reset)
         self.harness.reset()
         took = (time.perf_counter() - started) * 1000
         self.answer(resp, {"reset": "all", "took_ms": round(took, 3)})
@@ -201,7 +201,7 @@ class AccountReset(ControlResource):
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, sid: str) -> None:
         await self.body(req)
         await self.ctx.store.read(accounts.require_account, self.ctx, sid)
-        await self.ctx.store.write(self.ctx.store.reset, sid)
+        await self.ctx.store.write_bulk(self.ctx.store.reset, sid)
         self.harness.journal.clear(sid)
         self.answer(resp, {"reset": "account", "account_sid": sid})
 
@@ -209,7 +209,7 @@ class AccountReset(ControlResource):
 class Accounts(ControlResource):
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         f = await self.body(req, "sid", "name", "api_key", "api_token")
-        created = await self.ctx.store.write(
+        created = await self.ctx.store.write_bulk(
             seed_account, self.ctx, f.text("sid", max_length=64), f.text("name", max_length=200),
             api_key=f.text("api_key"), api_token=f.text("api_token"),
         )  # fmt: skip
@@ -223,7 +223,7 @@ class Numbers(ControlResource):
         seed: int | str | None = f.whole("seed")
         if seed is None:
             seed = self.harness.generation_seed()
-        added = await self.ctx.store.write(
+        added = await self.ctx.store.write_bulk(
             seed_numbers, self.ctx, f.text("country", max_length=8),
             f.text("number_type", max_length=16), region=f.text("region", max_length=8),
             count=f.whole("count", 1) or 0, numbers=f.items("numbers"), seed=seed,
