@@ -26,7 +26,7 @@ class _CloseStore:
 
 def create_app_from_env() -> App:
     settings = Settings.from_env()
-    store = open_store(settings.database_url, pool_size=settings.pool_size)
+    store = open_store(settings.database_url, pool_size=settings.pool_size, serving=True)
     app = create_app(Context(store=store, settings=settings))
     app.add_middleware(_CloseStore(store))
     return app

@@ -67,6 +67,10 @@ def parse_number(text: str, default_region: str) -> phonenumbers.PhoneNumber:
     raw = text.strip()
     if not raw or len(raw) > MAX_NUMBER_INPUT:
         raise BadRequest(f"'{_shown(text)}' is not a valid phone number")
+    if raw.startswith("+"):
+        fast = parse_e164_fast(raw)  # the plain E.164 of most API calls
+        if fast is not None and phonenumbers.is_valid_number(fast):
+            return fast
     candidates: list[tuple[str, str | None]]
     if raw.startswith("+"):
         candidates = [(raw, None)]

@@ -16,8 +16,14 @@ def sqlite_path(url: str) -> Path:
     return Path(url[len("sqlite:///") :])
 
 
-def open_store(url: str, *, migrate: bool = True, pool_size: int = 10) -> Store:
-    """Open (and by default migrate) the store a database URL names."""
+def open_store(
+    url: str, *, migrate: bool = True, pool_size: int = 10, serving: bool = False
+) -> Store:
+    """Open (and by default migrate) the store a database URL names.
+
+    ``serving``: for an API process, whose SQLite store then checkpoints its WAL in
+    a thread of its own rather than in the requests that commit.
+    """
     scheme = urlsplit(url).scheme.split("+", 1)[0]
     store: Store
     if scheme == "sqlite":
@@ -25,7 +31,7 @@ def open_store(url: str, *, migrate: bool = True, pool_size: int = 10) -> Store:
             raise BadRequest(f"SQLite URLs look like sqlite:///path/to/file.db, not {url!r}")
         from exophone.store.sqlite import SQLiteStore
 
-        store = SQLiteStore(sqlite_path(url))
+        store = SQLiteStore(sqlite_path(url), checkpoint_every=0.2 if serving else None)
     elif scheme in ("postgresql", "postgres"):
         from exophone.store.postgres import PostgresStore
 
