@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -271,3 +272,34 @@ def test_postgres_gives_up_with_503(
     with pytest.raises(ServiceUnavailable):
         asyncio.run(pg.store.write(always_conflicting, pg))
     assert attempts == 3
+
+
+def wal_copied(path: Path) -> bool:
+    """Whether every frame of the WAL was copied into the database, read from the
+    wal-index (the -shm file: mxFrame at byte 16, nBackfill at 96; sqlite.org/walformat)
+    so that looking does not checkpoint."""
+    shm = Path(f"{path}-shm").read_bytes()
+    last_frame, copied = struct.unpack_from("=I", shm, 16)[0], struct.unpack_from("=I", shm, 96)[0]
+    return last_frame > 0 and copied == last_frame
+
+
+def test_a_serving_store_checkpoints_in_its_own_thread(tmp_path: Path) -> None:
+    """Requests that commit never copy the WAL back (no fsync on the request path); the
+    store's checkpoint thread does, within moments."""
+    path = tmp_path / "serving.db"
+    store = SQLiteStore(path, checkpoint_every=0.05)
+    store.migrate()
+    ctx = Context(store=store, settings=Settings(database_url=f"sqlite:///{path}"))
+    try:
+        with store.transaction(write=True) as repo:
+            repo.cur.execute("PRAGMA wal_autocheckpoint")
+            assert repo.cur.fetchone()[0] == 0  # committers leave the WAL alone
+        accounts.create_account(ctx, "Acme", "acme")
+        inventory.add_numbers(ctx, [spec(ctx, NUMBER, NumberType.LANDLINE, "KA")])
+        deadline = time.monotonic() + 5
+        while not wal_copied(path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert wal_copied(path)  # everything committed is in the database file
+    finally:
+        store.close()
+    assert store._checkpointer is not None and not store._checkpointer.is_alive()

@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -119,19 +119,18 @@ class SQLiteStore(Store):
 
     def _checkpoint(self) -> None:
         """The checkpoint thread: a passive checkpoint every ``checkpoint_every`` seconds,
-        at once again while one finds the WAL long."""
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        try:
-            pause = self.checkpoint_every
-            while not self._stop.wait(pause):
-                try:
-                    _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                except sqlite3.Error as exc:  # a locked or vanished file: next time
-                    log.debug("checkpoint skipped: %s", exc)
-                    continue
-                pause = 0.0 if copied >= CHECKPOINT_AGAIN else self.checkpoint_every
-        finally:
-            conn.close()
+        at once again while one finds the WAL long. A fresh connection each time (a
+        fraction of a millisecond): one opened before the file was in WAL mode would
+        never see its WAL."""
+        pause = self.checkpoint_every
+        while not self._stop.wait(pause):
+            try:
+                with closing(sqlite3.connect(self.path, isolation_level=None)) as conn:
+                    _, _, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            except sqlite3.Error as exc:  # a locked or vanished file: next time
+                log.debug("checkpoint skipped: %s", exc)
+                continue
+            pause = 0.0 if copied >= CHECKPOINT_AGAIN else self.checkpoint_every
 
     def transaction(self, *, write: bool = False) -> AbstractContextManager[Repository]:
         if write:
