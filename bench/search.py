@@ -454,11 +454,11 @@ def table(result: StoreResult) -> str:
     return "\n".join(lines)
 
 
-P99_MS = 10.0  # the HTTP target of the benchmark issue, here at one connection
+P99_MS = 10.0  # issue 4: p99 of every query at or under 10 ms, in-process, at 10M numbers
 
 
 def section(results: Sequence[StoreResult], runs: int) -> str:
-    """Every store's table, then the queries whose HTTP p99 misses the target."""
+    """Every store's table, then the queries whose in-process p99 misses the target."""
     parts = [
         f"Every query {runs} times with patterns drawn at random (the same for every store), in"
         " this process (service), over HTTP to `exophone serve` on one kept-alive connection,"
@@ -467,18 +467,18 @@ def section(results: Sequence[StoreResult], runs: int) -> str:
     ]
     parts += [table(r) for r in results]
     missed = [
-        upper_target(f"{r.store}: {q.name}", q.http.p99_ms, P99_MS, "ms")
+        upper_target(f"{r.store}: {q.name} (service p99)", q.service.p99_ms, P99_MS, "ms")
         for r in results
         for q in r.queries
-        if q.http.p99_ms >= P99_MS
+        if q.service.p99_ms > P99_MS
     ]
     met = ", ".join(
-        f"{r.store} {sum(q.http.p99_ms < P99_MS for q in r.queries)} of {len(r.queries)}"
+        f"{r.store} {sum(q.service.p99_ms <= P99_MS for q in r.queries)} of {len(r.queries)}"
         for r in results
     )
     parts.append(
-        "Targets: no figure of the search issue is recorded; judged here against this issue's"
-        f" p99 under {P99_MS:g} ms, over HTTP at one connection. Queries that meet it: {met}."
+        f"Target (issue 4): the p99 of every query at or under {P99_MS:g} ms in-process (the"
+        f" service call) at 10M numbers, on each store. Queries that meet it: {met}."
     )
     if missed:
         parts.append(targets_table(missed))
