@@ -115,6 +115,15 @@ def log_request(
     if not access_log.isEnabledFor(logging.INFO):
         return
     now = time.time()
+    fields = {
+        "request_id": request_id,
+        "account_sid": account_sid,
+        "method": method,
+        "path": path[:MAX_PATH],
+        "route": route,
+        "status": status,
+        "latency_ms": round(seconds * 1000, 3),
+    }
     handlers = access_log.handlers
     if (
         len(handlers) == 1
@@ -124,21 +133,8 @@ def log_request(
         and not handlers[0].filters
     ):
         # exophone's own configuration (log_config): the line without a LogRecord.
-        handlers[0].write_access(
-            {
-                "time": utc_time(now),
-                "level": "INFO",
-                "logger": ACCESS_LOGGER,
-                "message": "request",
-                "request_id": request_id,
-                "account_sid": account_sid,
-                "method": method,
-                "path": path[:MAX_PATH],
-                "route": route,
-                "status": status,
-                "latency_ms": round(seconds * 1000, 3),
-            }
-        )
+        line = {"time": utc_time(now), "level": "INFO", "logger": ACCESS_LOGGER}
+        handlers[0].write_access({**line, "message": "request", **fields})
         return
     record = logging.LogRecord.__new__(logging.LogRecord)
     record.__dict__ = {
@@ -148,13 +144,7 @@ def log_request(
         "relativeCreated": (now - _STARTED) * 1000,
         "thread": threading.get_ident(),
         "process": os.getpid(),
-        "request_id": request_id,
-        "account_sid": account_sid,
-        "method": method,
-        "path": path[:MAX_PATH],
-        "route": route,
-        "status": status,
-        "latency_ms": round(seconds * 1000, 3),
+        **fields,
     }
     access_log.handle(record)
 
