@@ -220,6 +220,11 @@ class SearchPlan:
     tokens: tuple[str, ...] = ()  # INDEX: tokens every match holds
     # Index entries a scan is expected to read for one page.
     scan_estimate: float = 0.0
+    # INDEX: where the national number starts in the E.164 digits (1-based; the
+    # calling code's length plus one), so that SQLite's index entries, keyed by
+    # those digits, are checked against the pattern before their rows are read;
+    # 0 when the calling code is not known.
+    national_from: int = 0
 
 
 # The plan of a search without a pattern: walk the index, take the first page.
@@ -256,5 +261,7 @@ def plan(pattern: Pattern | None, limit: int, calling_code: int = 0) -> SearchPl
             return SearchPlan(Path.PREFIX, pattern.like, start, scan_estimate=estimate)
     estimate = limit / match_chance(pattern)
     if tokens and estimate > SCAN_BUDGET:
-        return SearchPlan(Path.INDEX, pattern.like, tokens=tokens, scan_estimate=estimate)
+        national_from = len(str(calling_code)) + 1 if calling_code > 0 else 0
+        return SearchPlan(Path.INDEX, pattern.like, tokens=tokens, scan_estimate=estimate,
+                          national_from=national_from)  # fmt: skip
     return SearchPlan(Path.SCAN, pattern.like, scan_estimate=estimate)
