@@ -114,6 +114,11 @@ def test_search_passes_every_filter(run: Cli) -> None:
     assert [n["phone_number"] for n in vanity] == ["+918023457777"]
     one = run.json("search", "IN", "Landline", "--page-size", "1")
     assert len(one) == 1
+    flagged = run.json("search", "IN", "Landline", "--vanity", "--voice-enabled")
+    assert [n["phone_number"] for n in flagged] == ["+918023457777"]
+    assert flagged == run.wire(
+        "/AvailablePhoneNumbers/IN/Landline", Vanity="true", VoiceEnabled="true"
+    )
     assert run.json("search", "IN", "Landline", "--in-region", "DL") == run.wire(
         "/AvailablePhoneNumbers/IN/Landline", InRegion="DL"
     )

@@ -70,6 +70,16 @@ def test_search_filters(client: Client) -> None:
     assert [n.region for n in search("MY", "Landline")] == ["MY", "MY"]
 
 
+def test_search_voice_and_vanity_filters(client: Client) -> None:
+    """exophone's VoiceEnabled and Vanity filters: sent only when asked for."""
+    search = client.available_phone_numbers.search
+    vanity = search("IN", "Landline", vanity=True)
+    assert [n.phone_number for n in vanity] == ["+918023457777"]
+    voiced = search("IN", "Landline", voice_enabled=True)
+    assert voiced and all(n.voice for n in voiced)
+    assert search("IN", "Landline", vanity=True, in_region="DL") == []
+
+
 def test_search_unknown_country_or_type_is_not_found(client: Client) -> None:
     with pytest.raises(NotFoundError, match="IN, MY"):
         client.available_phone_numbers.search("US", "Landline")

@@ -222,6 +222,8 @@ def countries_command(as_json: bool) -> None:
 @click.option("--contains", default=None, help="A pattern the number contains, e.g. 2345.")
 @click.option("--in-region", default=None, help="A telecom circle, e.g. KA.")
 @click.option("--incoming-sms", is_flag=True, default=None, help="Only numbers that get SMS.")
+@click.option("--voice-enabled", is_flag=True, default=None, help="Only numbers that take calls.")
+@click.option("--vanity", is_flag=True, default=None, help="Only vanity numbers (exophone).")
 @click.option("--page-size", type=int, default=None, help="At most this many (server: 50).")
 @connection_options
 @json_option
@@ -231,6 +233,8 @@ def search_command(
     contains: str | None,
     in_region: str | None,
     incoming_sms: bool | None,
+    voice_enabled: bool | None,
+    vanity: bool | None,
     page_size: int | None,
     as_json: bool,
 ) -> None:
@@ -243,6 +247,8 @@ def search_command(
             in_region=in_region,
             incoming_sms=incoming_sms,
             page_size=page_size,
+            voice_enabled=voice_enabled,
+            vanity=vanity,
         )
         if as_json:
             print_json(api.last_json())

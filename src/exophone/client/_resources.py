@@ -48,15 +48,23 @@ class AvailablePhoneNumbersCalls:
         in_region: str | None,
         incoming_sms: bool | None,
         page_size: int | None,
+        voice_enabled: bool | None = None,
+        vanity: bool | None = None,
     ) -> Call[list[AvailableNumber]]:
         params = _given(
             Contains=contains,
             InRegion=in_region,
-            IncomingSMS=None if incoming_sms is None else str(incoming_sms).lower(),
+            IncomingSMS=_flag(incoming_sms),
+            VoiceEnabled=_flag(voice_enabled),
+            Vanity=_flag(vanity),
             PageSize=None if page_size is None else str(page_size),
         )
         url = self._core._url(AVAILABLE, country, number_type)
         return Call("GET", url, parse_available_numbers, params=params)
+
+
+def _flag(value: bool | None) -> str | None:
+    return None if value is None else str(value).lower()
 
 
 class IncomingPhoneNumbersCalls:

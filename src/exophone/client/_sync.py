@@ -148,6 +148,8 @@ class AvailablePhoneNumbers(AvailablePhoneNumbersCalls):
         in_region: str | None = None,
         incoming_sms: bool | None = None,
         page_size: int | None = None,
+        voice_enabled: bool | None = None,
+        vanity: bool | None = None,
     ) -> list[AvailableNumber]:
         """Numbers for sale (``GET /AvailablePhoneNumbers/<country>/<type>``).
 
@@ -159,6 +161,10 @@ class AvailablePhoneNumbers(AvailablePhoneNumbersCalls):
             in_region: a telecom circle (``"KA"``).
             incoming_sms: ``True`` keeps only numbers that receive SMS.
             page_size: at most this many numbers (the service's default is 50).
+            voice_enabled: ``True`` keeps only numbers that take calls (exophone's
+                ``VoiceEnabled``; Exotel ignores it).
+            vanity: ``True`` keeps only vanity numbers (exophone's ``Vanity``;
+                Exotel ignores it).
 
         Raises:
             NotFoundError: unknown country or number type.
@@ -171,6 +177,8 @@ class AvailablePhoneNumbers(AvailablePhoneNumbersCalls):
             in_region=in_region,
             incoming_sms=incoming_sms,
             page_size=page_size,
+            voice_enabled=voice_enabled,
+            vanity=vanity,
         )
         return self._client._run(call)
 
