@@ -115,6 +115,14 @@ def cli() -> None:
     default=None,
     help="Keep the rate-limit counters in this Redis (redis://host:6379/0), not the database.",
 )
+@click.option(
+    "--search-order",
+    envvar="EXOPHONE_SEARCH_ORDER",
+    default=None,
+    type=click.Choice(["spread", "sequential"], case_sensitive=False),
+    help="Which matches a search answers: spread (a random start, the default) or "
+    "sequential (the first in number order, the default in test mode).",
+)
 @click.option("--test-mode", is_flag=True, help="For tests only: the control API at /_exophone.")
 @click.option(
     "--test-token",
@@ -135,6 +143,7 @@ def serve(
     aging_period: str | None,
     rate_limit: int | None,
     redis_url: str | None,
+    search_order: str | None,
     test_mode: bool,
     test_token: str | None,
     seed: int | None,
@@ -164,6 +173,8 @@ def serve(
         os.environ["EXOPHONE_RATE_LIMIT"] = str(rate_limit)
     if redis_url:
         os.environ["EXOPHONE_REDIS_URL"] = redis_url
+    if search_order:
+        os.environ["EXOPHONE_SEARCH_ORDER"] = search_order.lower()
     os.environ["EXOPHONE_TEST_MODE"] = "1" if test_mode else "0"
     if workers > 1 and not os.environ.get("EXOPHONE_SECRET_KEY"):
         # One dashboard signing key for every worker of this serve, so a session
