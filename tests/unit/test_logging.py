@@ -266,3 +266,23 @@ def test_log_config_buffers_the_access_log() -> None:
     access = config["loggers"][ACCESS_LOGGER]
     assert access["propagate"] is False
     assert config["handlers"][access["handlers"][0]]["class"].endswith("AccessLogHandler")
+
+
+def test_the_application_shutdown_writes_what_is_waiting(world: World, access_handler: Any) -> None:
+    """uvicorn re-raises SIGTERM after shutdown, so no exit handler runs: the lifespan flushes."""
+    _, out = access_handler
+    serve(world, ("GET", "/openapi.json", {}))
+    assert out.getvalue() == ""
+    app = create_app(world.ctx)
+    events = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return events.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send))
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert [row["path"] for row in parse(out.getvalue())] == ["/openapi.json"]

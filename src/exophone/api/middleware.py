@@ -26,7 +26,7 @@ from typing import Any
 
 import falcon.asgi
 
-from exophone.api.observability import REQUEST_ID, access_log, log_request
+from exophone.api.observability import REQUEST_ID, access_log, flush_access_log, log_request
 from exophone.api.ops import Metrics
 from exophone.domain.errors import RateLimited
 from exophone.service.context import Context
@@ -93,6 +93,7 @@ class Observe:
             )
 
     async def process_shutdown(self, scope: Mapping[str, Any], event: Mapping[str, Any]) -> None:
+        flush_access_log()
         if self.limiter is not None:
             await self.limiter.close()
 

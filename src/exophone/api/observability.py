@@ -222,6 +222,18 @@ class AccessLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().close()
 
 
+def flush_access_log() -> None:
+    """Write out the access lines still buffered (at the application's shutdown).
+
+    ``logging.shutdown`` would do it at exit, but uvicorn re-raises the
+    SIGTERM it caught once the server has stopped, and a process that dies
+    of the signal runs no exit handlers: without this, a worker's last
+    second of access lines was lost.
+    """
+    for handler in access_log.handlers:
+        handler.flush()
+
+
 def log_config(level: str = "info") -> dict[str, Any]:
     """A ``logging.config.dictConfig`` (uvicorn's ``log_config``): JSON lines on stderr.
 
