@@ -28,8 +28,11 @@ from exophone.service.context import Context
 from exophone.store import bulk
 
 # Good rows per transaction (a part): larger parts rewrite fewer index pages per row
-# when a file's numbers come in no order (50k -> 100k: a tenth less time a row).
-BATCH = 100_000
+# when a file's numbers come in no order (50k -> 100k: a tenth less time a row), but
+# the writing process holds a part about four times over (the pickled message, its
+# bytes, SQLite's copy and parse): a 1M-row import peaked at 205-210 MB with 50k,
+# 247 with 75k and 260-301 with 100k, against the 300 MB ceiling of issue 3.
+BATCH = 50_000
 KEPT_REJECTIONS = 1_000
 # Files up to this size are read here; larger ones by a worker process, meanwhile.
 IN_PROCESS_BYTES = 1 << 20
