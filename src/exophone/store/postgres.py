@@ -83,7 +83,7 @@ class PostgresStore(Store):
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url.replace("postgresql+psycopg://", "postgresql://", 1)
         conninfo, schema = _split_schema(self.url)
-        options = "-c timezone=UTC"
+        options = "-c timezone=UTC -c jit=off"
         if schema:
             options += f" -c search_path={schema}"
         self.pool = ConnectionPool(

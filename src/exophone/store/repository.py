@@ -497,7 +497,7 @@ class Repository:
                 " WHERE numbers_search MATCH ? ORDER BY rowid DESC LIMIT 1)",
                 (match, match),
             )
-        else:
+        elif self._sqlite:
             where, params = self._search_slice(q, "")
             condition = " AND ".join(where)
             self._exec(
@@ -505,10 +505,46 @@ class Repository:
                 f" (SELECT MAX(phone_number) FROM numbers WHERE {condition})",
                 [*params, *params],
             )
+        else:
+            return self._postgres_pivot(q)
         low, high = self.cur.fetchone()
         if low is None or high is None:
             return None
         return _between(low, high, q.start or 0.0)
+
+    def _postgres_pivot(self, q: SearchQuery) -> str | None:
+        """``_search_pivot`` on PostgreSQL, which turned MIN and MAX of the slice into a
+        walk of the primary key filtered on the table (estimated a hair cheaper than the
+        for-sale index when the slice is most of the table: at 10M numbers it read 2.4M
+        landlines, 330 ms, before India's first mobile). Row comparisons on the for-sale
+        index's leading columns, in its order, leave it the only index that answers:
+        a seek at each end of the slice."""
+        key = ["status", "country", "number_type"]
+        values: list[Any] = ["available", q.country, q.number_type.value]
+        if q.region is not None:
+            key.append("region")
+            values.append(q.region)
+        prefix = q.plan.prefix if q.plan.path is Path.PREFIX else None
+        columns, marks = ", ".join(key), ", ".join("?" * len(key))
+        ends = []
+        for low_end in (True, False):
+            if prefix is None:
+                bound, bound_params = f"({columns}) {'>=' if low_end else '<='} ({marks})", values
+            else:  # digits sort before ':', so the prefix's numbers lie in between
+                bound = f"({columns}, phone_number) {'>=' if low_end else '<'} ({marks}, ?)"
+                bound_params = [*values, prefix if low_end else prefix + ":"]
+            order = ", ".join(f"{c}{'' if low_end else ' DESC'}" for c in [*key, "phone_number"])
+            self._exec(
+                f"SELECT {columns}, phone_number FROM numbers WHERE {bound}"
+                f" ORDER BY {order} LIMIT 1",
+                bound_params,
+            )
+            row = self.cur.fetchone()
+            phone = None if row is None or list(row[:-1]) != values else row[-1]
+            if phone is None or (prefix is not None and not phone.startswith(prefix)):
+                return None
+            ends.append(phone)
+        return _between(ends[0], ends[1], q.start or 0.0)
 
     # -- owned numbers -----------------------------------------------------
 
