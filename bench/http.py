@@ -23,8 +23,10 @@ from __future__ import annotations
 import secrets
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from bench import peers
@@ -160,6 +162,29 @@ def _lines(path: Path, lines: Sequence[str]) -> Path:
     return path
 
 
+def _release_leftovers(fx: Fixture) -> None:
+    """Release the pool's numbers the bench account still owns (a run stops between the
+    buy and the release of each connection's last pair)."""
+    from exophone.config import Settings
+    from exophone.service import numbers
+    from exophone.service.context import Context
+    from exophone.store import open_store
+
+    time.sleep(0.5)  # the purchases still in flight when wrk stopped, to land first
+    pool = set(fx.files["numbers"].read_text().split())
+    ctx = Context(store=open_store(fx.db_url), settings=Settings(database_url=fx.db_url))
+    try:
+        owned, page, more = [], 0, True
+        while more:
+            rows, more = numbers.list_owned(ctx, "bench", page, 500)
+            owned += [n for n in rows if n.status == "owned" and n.phone_number in pool]
+            page += 1
+        for n in owned:
+            numbers.release(ctx, "bench", n.phone_number)
+    finally:
+        ctx.store.close()
+
+
 # -- measuring -----------------------------------------------------------------------------
 
 
@@ -173,6 +198,9 @@ class Runner:
     repeat: int
     warmup: bool
     bought: int = 0  # numbers of the pool used so far
+    # After a buy+release run: give back what the run bought and had not released yet,
+    # so that when the pool wraps around its numbers are there to buy again.
+    settle: Callable[[], None] | None = None
     pairs: list[float] = field(default_factory=list)  # buy+release pairs/s of each run
 
     def load(self, name: str, seconds: float) -> Load:
@@ -203,6 +231,8 @@ class Runner:
         load = wrk(self.base, seconds=seconds, script="buy.lua", args=args, allow_errors=True)
         counts = buy_counts(load.output)
         self.bought += counts["sent"]
+        if self.settle is not None:
+            self.settle()
         if load.non_2xx or load.socket_errors:
             pool = len(fx.files["numbers"].read_text().split())
             raise BenchError(
@@ -247,6 +277,7 @@ def run(
         with exophone_server(fx.db_url, log=fx.folder / "exophone.log") as server:
             print("exophone", file=sys.stderr)
             runner = Runner(fx, server.base_url, seconds, repeat, warmup)
+            runner.settle = partial(_release_leftovers, fx)
             result.servers["exophone"] = runner.measure(REQUESTS)
             result.pairs_per_second = Spread.of(runner.pairs)
             result.exophone_memory = memory(server.pid)
