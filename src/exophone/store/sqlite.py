@@ -46,6 +46,11 @@ BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_AGAIN = 2_000
 # Extra attempts on SQLITE_BUSY beyond the busy timeout itself.
 BUSY_RETRIES = 5
+# Page cache a connection, in KiB. Bulk loads keep large B-trees in 64 MiB; an API
+# process reads a few pages a request, which the operating system's file cache holds
+# as well: with 64 MiB its RSS grew from 52 to 119 MB on a 10M-number inventory.
+BULK_CACHE_KIB = 64 * 1024
+SERVING_CACHE_KIB = 16 * 1024
 
 
 class SQLiteStore(Store):
@@ -57,8 +62,10 @@ class SQLiteStore(Store):
         *,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
         checkpoint_every: float | None = None,
+        cache_kib: int = BULK_CACHE_KIB,
     ) -> None:
         self.path = path
+        self.cache_kib = cache_kib
         self.busy_timeout_ms = busy_timeout_ms
         self.checkpoint_every = checkpoint_every
         self._local = threading.local()
@@ -89,8 +96,7 @@ class SQLiteStore(Store):
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             conn.execute("PRAGMA foreign_keys = ON")
-            # 64 MiB of page cache: bulk loads into large B-trees stay in memory.
-            conn.execute("PRAGMA cache_size = -65536")
+            conn.execute(f"PRAGMA cache_size = -{int(self.cache_kib)}")
             self._checkpoint_apart(conn)
             self._local.conn = conn
             with self._lock:

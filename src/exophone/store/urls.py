@@ -22,16 +22,21 @@ def open_store(
     """Open (and by default migrate) the store a database URL names.
 
     ``serving``: for an API process, whose SQLite store then checkpoints its WAL in
-    a thread of its own rather than in the requests that commit.
+    a thread of its own rather than in the requests that commit, and keeps a smaller
+    page cache a connection.
     """
     scheme = urlsplit(url).scheme.split("+", 1)[0]
     store: Store
     if scheme == "sqlite":
         if not url.startswith("sqlite:///") or url == "sqlite:///":
             raise BadRequest(f"SQLite URLs look like sqlite:///path/to/file.db, not {url!r}")
-        from exophone.store.sqlite import SQLiteStore
+        from exophone.store.sqlite import BULK_CACHE_KIB, SERVING_CACHE_KIB, SQLiteStore
 
-        store = SQLiteStore(sqlite_path(url), checkpoint_every=0.2 if serving else None)
+        store = SQLiteStore(
+            sqlite_path(url),
+            checkpoint_every=0.2 if serving else None,
+            cache_kib=SERVING_CACHE_KIB if serving else BULK_CACHE_KIB,
+        )
     elif scheme in ("postgresql", "postgres"):
         from exophone.store.postgres import PostgresStore
 
