@@ -11,7 +11,7 @@ import pytest
 
 from exophone.domain.errors import Conflict, Unprocessable
 from exophone.domain.model import NumberStatus
-from exophone.service import idempotency
+from exophone.service import accounts, idempotency
 from exophone.service.context import Context
 from tests.conftest import Api, World, basic
 
@@ -340,3 +340,25 @@ def test_the_answer_is_recorded_in_the_changes_own_transaction(
     again = api.request(method, path, data=data, headers=keyed(key))
     assert again.content == first.content
     assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_the_claim_commits_without_waiting_for_the_log(ctx: Context) -> None:
+    """Taking a key is the first of a keyed purchase's two commits; it need not wait for
+    the disk (lost in a crash, a retry starts afresh; the purchase's own commit makes it
+    durable, the log being written in order). PostgreSQL: asynchronous commit for that
+    transaction only."""
+    accounts.create_account(ctx, "Acme", "acme")
+    claim = idempotency.begin(ctx, "acme", "key-1", "digest")
+    assert isinstance(claim, idempotency.Claim)
+    with ctx.store.transaction(write=True) as repo:
+        repo.commit_without_waiting()
+        if ctx.store.dialect == "postgresql":
+            repo.cur.execute("SHOW synchronous_commit")
+            assert repo.cur.fetchone()[0] == "off"
+        else:  # WAL with synchronous=NORMAL: no commit waits for the disk
+            repo.cur.execute("PRAGMA synchronous")
+            assert repo.cur.fetchone()[0] == 1
+    with ctx.store.transaction(write=True) as repo:  # the next transaction waits again
+        if ctx.store.dialect == "postgresql":
+            repo.cur.execute("SHOW synchronous_commit")
+            assert repo.cur.fetchone()[0] == "on"

@@ -71,6 +71,11 @@ def begin(ctx: Context, account_sid: str, key: str, digest: str) -> Claim | Repl
     now = ctx.clock.now_us()
     expired_before = now - RETENTION_US
     with ctx.store.transaction(write=True) as repo:
+        # The claim only marks the request as running. Lost in a crash before the work
+        # commits, a retry starts afresh, as it should; the work's own commit waits for
+        # the log, which holds the claim before it. A purchase took 40% longer with a
+        # key than without, most of it this commit's wait on PostgreSQL.
+        repo.commit_without_waiting()
         repo.purge_idempotency_keys(expired_before, PURGE_BATCH)
         if repo.insert_idempotency_key(account_sid, key, digest, now):
             return Claim(account_sid, key, now)

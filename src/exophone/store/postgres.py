@@ -59,6 +59,9 @@ class PgRepository(Repository):
     def _to_number(row: Sequence[Any]) -> Number:
         return _number(row)
 
+    def commit_without_waiting(self) -> None:
+        self._exec("SET LOCAL synchronous_commit = off")
+
     _INSERT_BATCH = (
         f"INSERT INTO numbers ({', '.join(bulk.COLUMNS)}, status, added_at)"
         f" SELECT {', '.join(_BATCH_VALUES)}, 'available', ?"

@@ -767,6 +767,12 @@ class Repository:
     # attempt began (``locked_at``, also its lock token), and once it is done
     # the answer it gave. Used only by exophone.service.idempotency.
 
+    def commit_without_waiting(self) -> None:
+        """Let this transaction's commit return before its log is on disk (PostgreSQL's
+        asynchronous commit; SQLite in WAL mode with synchronous=NORMAL already does).
+        Only for a transaction whose loss in a crash is harmless on its own and which a
+        later synchronous commit makes durable anyway: the log is written in order."""
+
     def insert_idempotency_key(
         self, account_sid: str, key: str, fingerprint: str, now: int
     ) -> bool:
