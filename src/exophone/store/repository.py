@@ -391,14 +391,7 @@ class Repository:
         Index entries are keyed by the number's digits as an integer, which orders like
         the numbers only among numbers of one length: the bound is set only when the
         slice's first and last numbers are as long as each other."""
-        where, slice_params = self._search_slice(q, "")
-        condition = " AND ".join(where)
-        self._exec(
-            f"SELECT (SELECT MIN(phone_number) FROM numbers WHERE {condition}),"
-            f" (SELECT MAX(phone_number) FROM numbers WHERE {condition})",
-            [*slice_params, *slice_params],
-        )
-        low, high = self.cur.fetchone()
+        low, high = self._slice_bounds(q)
         if low is None or high is None or len(low) != len(high):
             return sql, params
         head, _, tail = sql.partition(" ORDER BY ")
@@ -497,23 +490,30 @@ class Repository:
                 " WHERE numbers_search MATCH ? ORDER BY rowid DESC LIMIT 1)",
                 (match, match),
             )
-        elif self._sqlite:
-            where, params = self._search_slice(q, "")
-            condition = " AND ".join(where)
-            self._exec(
-                f"SELECT (SELECT MIN(phone_number) FROM numbers WHERE {condition}),"
-                f" (SELECT MAX(phone_number) FROM numbers WHERE {condition})",
-                [*params, *params],
-            )
+            low, high = self.cur.fetchone()
         else:
-            return self._postgres_pivot(q)
-        low, high = self.cur.fetchone()
+            low, high = self._slice_bounds(q)
         if low is None or high is None:
             return None
         return _between(low, high, q.start or 0.0)
 
-    def _postgres_pivot(self, q: SearchQuery) -> str | None:
-        """``_search_pivot`` on PostgreSQL, which turned MIN and MAX of the slice into a
+    def _slice_bounds(self, q: SearchQuery) -> tuple[str | None, str | None]:
+        """The first and the last number of the query's slice (``_search_slice``); Nones
+        when it is empty."""
+        if not self._sqlite:
+            return self._postgres_slice_bounds(q)
+        where, params = self._search_slice(q, "")
+        condition = " AND ".join(where)
+        self._exec(
+            f"SELECT (SELECT MIN(phone_number) FROM numbers WHERE {condition}),"
+            f" (SELECT MAX(phone_number) FROM numbers WHERE {condition})",
+            [*params, *params],
+        )
+        low, high = self.cur.fetchone()
+        return low, high
+
+    def _postgres_slice_bounds(self, q: SearchQuery) -> tuple[str | None, str | None]:
+        """``_slice_bounds`` on PostgreSQL, which turned MIN and MAX of the slice into a
         walk of the primary key filtered on the table (estimated a hair cheaper than the
         for-sale index when the slice is most of the table: at 10M numbers it read 2.4M
         landlines, 330 ms, before India's first mobile). Row comparisons on the for-sale
@@ -526,7 +526,7 @@ class Repository:
             values.append(q.region)
         prefix = q.plan.prefix if q.plan.path is Path.PREFIX else None
         columns, marks = ", ".join(key), ", ".join("?" * len(key))
-        ends = []
+        ends: list[str] = []
         for low_end in (True, False):
             if prefix is None:
                 bound, bound_params = f"({columns}) {'>=' if low_end else '<='} ({marks})", values
@@ -542,9 +542,9 @@ class Repository:
             row = self.cur.fetchone()
             phone = None if row is None or list(row[:-1]) != values else row[-1]
             if phone is None or (prefix is not None and not phone.startswith(prefix)):
-                return None
+                return None, None
             ends.append(phone)
-        return _between(ends[0], ends[1], q.start or 0.0)
+        return ends[0], ends[1]
 
     # -- owned numbers -----------------------------------------------------
 
