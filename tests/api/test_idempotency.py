@@ -345,20 +345,46 @@ def test_the_answer_is_recorded_in_the_changes_own_transaction(
 def test_the_claim_commits_without_waiting_for_the_log(ctx: Context) -> None:
     """Taking a key is the first of a keyed purchase's two commits; it need not wait for
     the disk (lost in a crash, a retry starts afresh; the purchase's own commit makes it
-    durable, the log being written in order). PostgreSQL: asynchronous commit for that
-    transaction only."""
+    durable, the log being written in order). PostgreSQL: asynchronous commit for the
+    take's transaction only; SQLite: WAL with synchronous=NORMAL, no commit waits."""
     accounts.create_account(ctx, "Acme", "acme")
-    claim = idempotency.begin(ctx, "acme", "key-1", "digest")
-    assert isinstance(claim, idempotency.Claim)
-    with ctx.store.transaction(write=True) as repo:
-        repo.commit_without_waiting()
+    now = ctx.clock.now_us()
+    with ctx.store.transaction(write=True) as repo:  # the take's own, made visible
+        assert repo.take_idempotency_key(
+            "acme", "key-1", "digest", now, purge_before=0, purge_limit=10
+        )
+        assert not repo.take_idempotency_key(
+            "acme", "key-1", "digest", now, purge_before=0, purge_limit=10
+        )
         if ctx.store.dialect == "postgresql":
             repo.cur.execute("SHOW synchronous_commit")
             assert repo.cur.fetchone()[0] == "off"
-        else:  # WAL with synchronous=NORMAL: no commit waits for the disk
+        else:
             repo.cur.execute("PRAGMA synchronous")
             assert repo.cur.fetchone()[0] == 1
     with ctx.store.transaction(write=True) as repo:  # the next transaction waits again
         if ctx.store.dialect == "postgresql":
             repo.cur.execute("SHOW synchronous_commit")
             assert repo.cur.fetchone()[0] == "on"
+
+
+def test_taking_a_key_is_one_statement_that_purges_expired_keys(ctx: Context) -> None:
+    """The common case of ``begin``: a new key is taken by one statement (one round trip
+    on PostgreSQL, without BEGIN and COMMIT), which forgets a few expired keys too."""
+    accounts.create_account(ctx, "Acme", "acme")
+    now = ctx.clock.now_us()
+    with ctx.store.statements() as repo:
+        for i in range(3):
+            assert repo.take_idempotency_key(
+                "acme", f"old-{i}", "digest", now - 10 + i, purge_before=0, purge_limit=10
+            )
+    with ctx.store.statements() as repo:
+        assert repo.take_idempotency_key(
+            "acme", "new", "digest", now, purge_before=now - 5, purge_limit=2
+        )
+    with ctx.store.transaction() as repo:
+        held = sorted(k for k in ("old-0", "old-1", "old-2", "new")
+                      if repo.get_idempotency_key("acme", k) is not None)  # fmt: skip
+    assert held == ["new", "old-2"]  # the two oldest went, the new one is held
+    with pytest.raises(Conflict, match="still in progress"):
+        idempotency.begin(ctx, "acme", "new", "digest")

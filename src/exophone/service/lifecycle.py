@@ -100,11 +100,24 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Append one event to a number's audit trail, in the caller's transaction."""
+    repo.insert_events([made(event, phone_number, at, account_sid, caller, sid=sid,
+                             details=details)])  # fmt: skip
+
+
+def made(
+    event: EventKind,
+    phone_number: str,
+    at: int,
+    account_sid: str | None,
+    caller: Caller | None,
+    *,
+    sid: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> NumberEvent:
+    """The event ``record`` appends, for a repository call that appends it itself."""
     who = caller or Caller()
-    repo.insert_events(
-        [NumberEvent(phone_number, at, event, account_sid, who.api_key, who.request_id, sid,
-                     details)]
-    )  # fmt: skip
+    return NumberEvent(phone_number, at, event, account_sid, who.api_key, who.request_id, sid,
+                       details)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

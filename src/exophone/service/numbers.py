@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 import phonenumbers
 
@@ -118,12 +119,14 @@ def buy(
     lifecycle.return_due(ctx)
     now = ctx.clock.now_us()
     with ctx.store.transaction(write=True) as repo:
-        args = (number, account_sid, ctx.ids.sid(), name, voice_url, sms_url, now)
-        bought, event = repo.claim(*args), EventKind.BOUGHT
+        sid = ctx.ids.sid()
+        args = (number, account_sid, sid, name, voice_url, sms_url, now)
+        event = lifecycle.made(EventKind.BOUGHT, number, now, account_sid, caller, sid=sid)
+        bought = repo.claim(*args, event=event)
         if bought is None:
-            bought, event = repo.claim(*args, reclaim=True), EventKind.RECLAIMED
+            event = replace(event, event=EventKind.RECLAIMED)
+            bought = repo.claim(*args, event=event, reclaim=True)
         if bought is not None:
-            lifecycle.record(repo, event, number, now, account_sid, caller, sid=bought.sid)
             if claim is not None and answer is not None:
                 idempotency.record(repo, claim, 200, answer(bought))
             return bought

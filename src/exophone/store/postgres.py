@@ -18,7 +18,7 @@ from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 
 from exophone.domain.errors import BadRequest
-from exophone.domain.model import Number
+from exophone.domain.model import Number, NumberEvent
 from exophone.store import bulk
 from exophone.store.base import Store, in_executor
 from exophone.store.repository import NUMBER_COLUMNS, Repository, _number, _owned_sql
@@ -59,8 +59,57 @@ class PgRepository(Repository):
     def _to_number(row: Sequence[Any]) -> Number:
         return _number(row)
 
-    def commit_without_waiting(self) -> None:
-        self._exec("SET LOCAL synchronous_commit = off")
+    def claim(
+        self,
+        phone_number: str,
+        account_sid: str,
+        sid: str,
+        friendly_name: str,
+        voice_url: str | None,
+        sms_url: str | None,
+        now: int,
+        *,
+        event: NumberEvent,
+        reclaim: bool = False,
+    ) -> Number | None:
+        # The purchase and its event in one statement: one round trip, not two.
+        update, params = self._claim_sql(
+            phone_number, account_sid, sid, friendly_name, voice_url, sms_url, now, reclaim
+        )
+        self._exec(
+            f"WITH bought AS ({update}), logged AS (INSERT INTO number_events"
+            " (phone_number, at, event, account_sid, api_key, request_id, sid, details)"
+            " SELECT b.phone_number, ?, ?, ?, ?, ?, ?, ? FROM bought b)"
+            f" SELECT {NUMBER_COLUMNS} FROM bought",
+            [*params, *self._event_row(event)[1:]],
+        )
+        row = self.cur.fetchone()
+        return None if row is None else _number(row)
+
+    def take_idempotency_key(
+        self,
+        account_sid: str,
+        key: str,
+        fingerprint: str,
+        now: int,
+        *,
+        purge_before: int,
+        purge_limit: int,
+    ) -> bool:
+        # One statement, so one round trip on an autocommit connection; set_config(...,
+        # true) holds until the end of its transaction, so its commit does not wait.
+        self._exec(
+            "WITH purged AS (DELETE FROM idempotency_keys WHERE (account_sid, idem_key) IN ("
+            "  SELECT account_sid, idem_key FROM idempotency_keys WHERE created_at < ?"
+            "  ORDER BY created_at LIMIT ?)),"
+            " taken AS (INSERT INTO idempotency_keys (account_sid, idem_key, fingerprint,"
+            "  created_at, locked_at) VALUES (?, ?, ?, ?, ?)"
+            "  ON CONFLICT (account_sid, idem_key) DO NOTHING RETURNING 1)"
+            " SELECT set_config('synchronous_commit', 'off', true),"
+            " (SELECT count(*) FROM taken)",
+            (purge_before, purge_limit, account_sid, key, fingerprint, now, now),
+        )
+        return bool(self.cur.fetchone()[1] == 1)
 
     _INSERT_BATCH = (
         f"INSERT INTO numbers ({', '.join(bulk.COLUMNS)}, status, added_at)"
@@ -93,7 +142,10 @@ class PostgresStore(Store):
             conninfo,
             min_size=1,
             max_size=pool_size,
-            kwargs={"autocommit": False, "options": options},
+            # Autocommit: a read is its statements alone, with no BEGIN and COMMIT to
+            # wait for (under READ COMMITTED each statement took its own snapshot
+            # anyway); a write opens its transaction explicitly.
+            kwargs={"autocommit": True, "options": options},
             open=True,
         )
         self._threads = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="exophone-pg")
@@ -107,7 +159,17 @@ class PostgresStore(Store):
     def transaction(self, *, write: bool = False) -> Iterator[Repository]:
         # Row-level guards in the SQL (UPDATE ... WHERE status = ...) make
         # writes race-safe under READ COMMITTED; no table lock is needed.
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with self.pool.connection() as conn:
+            if not write:
+                with conn.cursor() as cur:
+                    yield PgRepository(cur)
+                return
+            with conn.transaction(), conn.cursor() as cur:
+                yield PgRepository(cur)
+
+    @contextmanager
+    def statements(self) -> Iterator[Repository]:
+        with self.pool.connection() as conn, conn.cursor() as cur:
             yield PgRepository(cur)
 
     async def read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

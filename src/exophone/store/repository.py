@@ -558,25 +558,46 @@ class Repository:
         sms_url: str | None,
         now: int,
         *,
+        event: NumberEvent,
         reclaim: bool = False,
     ) -> Number | None:
         """Compare-and-set purchase: succeeds only while the number is for sale, or,
-        with ``reclaim``, only while it ages from this same account (a buy-back)."""
+        with ``reclaim``, only while it ages from this same account (a buy-back).
+        A purchase made appends ``event`` to the number's audit trail."""
+        sql, params = self._claim_sql(
+            phone_number, account_sid, sid, friendly_name, voice_url, sms_url, now, reclaim
+        )
+        self._exec(sql, params)
+        row = self.cur.fetchone()
+        if row is None:
+            return None
+        self.insert_events([event])
+        return self._to_number(row)
+
+    def _claim_sql(
+        self,
+        phone_number: str,
+        account_sid: str,
+        sid: str,
+        friendly_name: str,
+        voice_url: str | None,
+        sms_url: str | None,
+        now: int,
+        reclaim: bool,
+    ) -> tuple[str, list[Any]]:
+        """The guarded UPDATE of ``claim``, returning the number bought."""
         # A number for sale has no aging deadline; one bought back has its deadline cleared.
         if reclaim:
             clear, guard = "aging_until = NULL, ", "status = 'aging' AND last_owner = ?"
         else:
             clear, guard = "", "status = 'available'"
-        guard_params: tuple[str, ...] = (account_sid,) if reclaim else ()
-        self._exec(
+        return (
             f"UPDATE numbers SET status = 'owned', {clear}account_sid = ?, sid = ?,"
             " friendly_name = ?, voice_url = ?, sms_url = ?, date_created = ?, date_updated = ?"
             f" WHERE phone_number = ? AND {guard} RETURNING {self.NUMBER_ROW}",
-            (account_sid, sid, friendly_name, voice_url, sms_url, now, now, phone_number,
-             *guard_params),
+            [account_sid, sid, friendly_name, voice_url, sms_url, now, now, phone_number,
+             *((account_sid,) if reclaim else ())],
         )  # fmt: skip
-        row = self.cur.fetchone()
-        return None if row is None else self._to_number(row)
 
     def get_number(self, phone_number: str) -> Number | None:
         self._exec(f"SELECT {self.NUMBER_ROW} FROM numbers WHERE phone_number = ?", (phone_number,))
@@ -721,21 +742,24 @@ class Repository:
 
     # -- history -----------------------------------------------------------
 
+    _INSERT_EVENT = (
+        "INSERT INTO number_events (phone_number, at, event, account_sid, api_key,"
+        " request_id, sid, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+
     def insert_events(self, events: Sequence[NumberEvent]) -> None:
         """Append to the audit trail, in the transaction of the change itself."""
-        if not events:
-            return
-        self.cur.executemany(
-            self._sql(
-                "INSERT INTO number_events (phone_number, at, event, account_sid, api_key,"
-                " request_id, sid, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            ),
-            [
-                (e.phone_number, e.at, e.event.value, e.account_sid, e.api_key, e.request_id,
-                 e.sid, None if e.details is None else json.dumps(e.details, sort_keys=True))
-                for e in events
-            ],
-        )  # fmt: skip
+        rows = [self._event_row(e) for e in events]
+        if len(rows) == 1:  # a request's one change: executemany costs psycopg a pipeline
+            self._exec(self._INSERT_EVENT, rows[0])
+        elif rows:
+            self.cur.executemany(self._sql(self._INSERT_EVENT), rows)
+
+    @staticmethod
+    def _event_row(e: NumberEvent) -> tuple[Any, ...]:
+        details = None if e.details is None else json.dumps(e.details, sort_keys=True)
+        return (e.phone_number, e.at, e.event.value, e.account_sid, e.api_key, e.request_id,
+                e.sid, details)  # fmt: skip
 
     def events(self, phone_number: str) -> list[NumberEvent]:
         """The recorded events of a number, oldest first."""
@@ -767,11 +791,25 @@ class Repository:
     # attempt began (``locked_at``, also its lock token), and once it is done
     # the answer it gave. Used only by exophone.service.idempotency.
 
-    def commit_without_waiting(self) -> None:
-        """Let this transaction's commit return before its log is on disk (PostgreSQL's
-        asynchronous commit; SQLite in WAL mode with synchronous=NORMAL already does).
-        Only for a transaction whose loss in a crash is harmless on its own and which a
-        later synchronous commit makes durable anyway: the log is written in order."""
+    def take_idempotency_key(
+        self,
+        account_sid: str,
+        key: str,
+        fingerprint: str,
+        now: int,
+        *,
+        purge_before: int,
+        purge_limit: int,
+    ) -> bool:
+        """Forget up to ``purge_limit`` keys created before ``purge_before``, then take a new
+        key, in progress; False if the account holds this key already.
+
+        The take need not wait for the disk: lost in a crash, a retry starts afresh, and
+        the request's own commit, which waits, makes it durable (the log is written in
+        order). SQLite in WAL mode with synchronous=NORMAL never waits; PostgreSQL does
+        it all in one statement with an asynchronous commit (``statements()``)."""
+        self.purge_idempotency_keys(purge_before, purge_limit)
+        return self.insert_idempotency_key(account_sid, key, fingerprint, now)
 
     def insert_idempotency_key(
         self, account_sid: str, key: str, fingerprint: str, now: int
