@@ -153,6 +153,13 @@ class IncomingNumbers(Resource):
             raise BadRequest("PhoneNumber is mandatory")
         changes = _changes(params)
         claim = idempotency.claim_of(req)
+        answered: list[bytes] = []
+
+        def answer(number: Number) -> str:
+            """The response body, recorded for the Idempotency-Key and then sent."""
+            answered.append(orjson.dumps(wire.incoming_number(number, self.ctx.settings.tz)))
+            return answered[-1].decode()
+
         bought = await self.ctx.store.write(
             numbers.buy,
             self.ctx,
@@ -163,13 +170,13 @@ class IncomingNumbers(Resource):
             friendly_name=changes.friendly_name or None,
             caller=self.caller(req),
             claim=claim,
-            answer=self._answer if claim is not None else None,
+            answer=answer if claim is not None else None,
         )
-        _json(resp, wire.incoming_number(bought, self.ctx.settings.tz))
-
-    def _answer(self, number: Number) -> str:
-        """The response body of a purchase, recorded for its Idempotency-Key."""
-        return orjson.dumps(wire.incoming_number(number, self.ctx.settings.tz)).decode()
+        if answered:  # a retried transaction answers with its last attempt's body
+            resp.content_type = falcon.MEDIA_JSON
+            resp.data = answered[-1]
+        else:
+            _json(resp, wire.incoming_number(bought, self.ctx.settings.tz))
 
 
 class IncomingNumber(Resource):
