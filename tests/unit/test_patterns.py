@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 
@@ -17,9 +18,11 @@ from exophone.domain.patterns import (
     Pattern,
     bucket,
     bucketed,
+    filter_tokens,
     grams,
     grams_text,
     match_chance,
+    number_filter_tokens,
     parse,
     plan,
 )
@@ -234,3 +237,23 @@ def test_postgresql_tokens_carry_the_numbers_bucket() -> None:
     assert bucket("8023456701") == "E"  # digits sum to 36; 36 mod 16 = 4
     assert bucketed("97777777") == "9777aK 7777aK 7777bK 7777cK 7777dK"  # 58 mod 16 = 10
     assert {bucket(str(n)) for n in range(10_000, 10_200)} == set("ABCDEFGHIJKLMNOP")
+
+
+def test_a_number_holds_the_filter_tokens_of_exactly_the_searches_it_matches() -> None:
+    """PostgreSQL's index answers a search's region and flags by its tokens alone: a
+    number holds every token of a search if and only if it passes that search's filters
+    (within its country and type); a search without a region asks for none."""
+    both = (False, True)
+    for sms, voice, vanity, region in itertools.product(both, both, both, ("KA", "DL")):
+        held = set(number_filter_tokens("IN", "Mobile", region, sms=sms, voice=voice,
+                                        vanity=vanity))  # fmt: skip
+        for want_sms, want_voice, want_vanity in itertools.product(both, both, both):
+            wanted = filter_tokens("IN", "Mobile", "KA", sms=want_sms, voice=want_voice,
+                                   vanity=want_vanity)  # fmt: skip
+            matches = region == "KA" and all(
+                has or not want
+                for has, want in ((sms, want_sms), (voice, want_voice), (vanity, want_vanity))
+            )
+            assert set(wanted) <= held if matches else not set(wanted) <= held
+            assert wanted  # a search in a region always asks for something
+            assert filter_tokens("IN", "Mobile", None, sms=want_sms) == []

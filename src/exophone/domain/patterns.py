@@ -173,6 +173,42 @@ def bucketed(national: str) -> str:
     return " ".join(g + mark for g in grams(national))
 
 
+def filter_tokens(
+    country: str,
+    number_type: str,
+    region: str | None,
+    *,
+    sms: bool = False,
+    voice: bool = False,
+    vanity: bool = False,
+) -> list[str]:
+    """PostgreSQL's index tokens of a number's region and flags; of a search, those
+    every number it finds holds ([] without a region: it looks the 4-grams up alone).
+
+    Beside the 4-grams in one GIN index, a search's region and flags are intersected
+    with its pattern there, before any row is read: a landline search for SMS numbers
+    in a region learns from the index alone that there are none. Each token names a
+    region of one country and type, with or without one flag (``#IN-Landline-KA``,
+    ``#IN-Landline-KA+sms``), so that no token is held by millions of numbers: GIN
+    reads much of such a token's list to intersect it with a few thousand others.
+    """
+    if region is None:
+        return []
+    where = f"#{country}-{number_type}-{region}"
+    flags = [f"{where}+{name}" for wanted, name in ((sms, "sms"), (voice, "voice"),
+             (vanity, "vanity")) if wanted]  # fmt: skip
+    return flags or [where]
+
+
+def number_filter_tokens(
+    country: str, number_type: str, region: str, *, sms: bool, voice: bool, vanity: bool
+) -> list[str]:
+    """The ``filter_tokens`` a number holds: those of every search it matches."""
+    where = f"#{country}-{number_type}-{region}"
+    return [where] + [f"{where}+{name}" for wanted, name in ((sms, "sms"), (voice, "voice"),
+                      (vanity, "vanity")) if wanted]  # fmt: skip
+
+
 # The letter of the first, second, ... occurrence of a 4-gram in a number.
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 

@@ -29,7 +29,7 @@ from exophone.domain.model import (
     SearchQuery,
 )
 from exophone.domain.numbers import NumberType
-from exophone.domain.patterns import BUCKETS, Path, grams_text
+from exophone.domain.patterns import BUCKETS, Path, filter_tokens, grams_text
 from exophone.store import bulk
 
 
@@ -52,6 +52,9 @@ NUMBER_COLUMNS = (
 # pays for every column of every row (a description tuple, a locked call per
 # value), and one array of 21 values costs 40% less to read than 21 columns.
 SQLITE_NUMBER_ROW = f"json_array({NUMBER_COLUMNS})"
+# The expression of PostgreSQL's search index, numbers_tokens (migration 0007): a
+# search must write it the same to be answered by the index.
+PG_TOKENS_OF_NUMBERS = "exophone_tokens(national, number_type, country, region, sms, voice, vanity)"
 
 
 # Enum members by value: a dictionary lookup costs a tenth of calling the Enum.
@@ -302,10 +305,11 @@ class Repository:
     # rows are read. INDEX looks the pattern's 4-gram tokens up: on SQLite in
     # numbers_search, a contentless FTS5 table whose rowid is the E.164 number
     # as an integer (so it answers in number order and can stop early), kept
-    # in step by insert_numbers; on PostgreSQL in numbers_grams, a GIN index
-    # on the tokens of exophone_grams(national), a PL/pgSQL function that
-    # computes patterns.bucketed (the tokens with a bucket letter, read a few
-    # buckets at a time: _buckets). Every path filters status and the other
+    # in step by insert_numbers; on PostgreSQL in numbers_tokens, a GIN index
+    # on exophone_tokens(...), a PL/pgSQL function that computes
+    # patterns.bucketed (the tokens with a bucket letter, read a few buckets at
+    # a time: _buckets) and patterns.filter_tokens (country and type, region,
+    # flags: intersected with the pattern in the index). Every path filters status and the other
     # columns on the numbers table itself, so owned or aging numbers never
     # show. A spread search (q.start set) begins that far through the range of
     # the slice's numbers (SQLite's index: of the pattern's matches) and wraps
@@ -422,9 +426,8 @@ class Repository:
         for wanted, column in (
             (q.sms_only, "sms"), (q.voice_only, "voice"), (q.vanity_only, "vanity")
         ):  # fmt: skip
-            if wanted:
-                where.append(f"{a}{column} = ?")
-                params.append(True)
+            if wanted:  # the column itself, not "= ?": it chooses the partial vanity indexes
+                where.append(f"{a}{column}")
         if q.plan.like is not None:
             if index and self._sqlite and q.plan.national_from:
                 # Checked on the index entry (its rowid is the number's digits), before
@@ -458,9 +461,12 @@ class Repository:
             where.append("phone_number >= ?" if part == "from" else "phone_number < ?")
             params.append(pivot)
         if index:
-            # Each token, in any of the buckets.
-            tokens = [[t + b for b in buckets] for t in q.plan.tokens]
-            where[:0] = ["string_to_array(exophone_grams(national), ' ') && ?"] * len(tokens)
+            # Each token, in any of the buckets, and every filter's token.
+            tokens: list[list[str]] = [[t + b for b in buckets] for t in q.plan.tokens]
+            where[:0] = [f"{PG_TOKENS_OF_NUMBERS} && ?"] * len(tokens)
+            if filters := _filter_tokens(q):
+                where.insert(len(tokens), f"{PG_TOKENS_OF_NUMBERS} @> ?")
+                tokens.append(filters)
             params[:0] = tokens
         if part == "shuffled":
             params.append(pivot)
@@ -907,6 +913,12 @@ class Repository:
         return [(r[0], r[1], r[2], int(r[3])) for r in self.cur.fetchall()]
 
 
+def _filter_tokens(q: SearchQuery) -> list[str]:
+    """The tokens of a search's region and flags in PostgreSQL's index (patterns.filter_tokens)."""
+    return filter_tokens(q.country, q.number_type.value, q.region, sms=q.sms_only,
+                         voice=q.voice_only, vanity=q.vanity_only)  # fmt: skip
+
+
 def _buckets(q: SearchQuery) -> list[tuple[str | None, str, list[str]]]:
     """(seed, part, buckets) of each statement of a search of PostgreSQL's index.
 
@@ -922,7 +934,8 @@ def _buckets(q: SearchQuery) -> list[tuple[str | None, str, list[str]]]:
         return [(None, "all", every)]
     first = int(q.start * BUCKETS) % BUCKETS
     ring = every[first:] + every[:first]
-    common = len(q.plan.tokens) == 1 and q.plan.tokens[0].endswith("a")
+    # A region's tokens leave few matches to read: every bucket at once.
+    common = len(q.plan.tokens) == 1 and q.plan.tokens[0].endswith("a") and not _filter_tokens(q)
     seed = f"{q.start:.17f}"
     out: list[tuple[str | None, str, list[str]]] = []
     at = 0
