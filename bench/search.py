@@ -217,7 +217,8 @@ def _sizes(ctx: Context, url: str) -> dict[str, float]:
             " SELECT c.relname, pg_relation_size(c.oid) FROM pg_index i"
             " JOIN pg_class c ON c.oid = i.indexrelid"
             " WHERE i.indrelid = 'numbers'::regclass"
-            " AND c.relname IN ('numbers_grams', 'numbers_for_sale', 'numbers_for_sale_region')"
+            " AND c.relname IN ('numbers_tokens', 'numbers_for_sale', 'numbers_for_sale_region',"
+            " 'numbers_for_sale_vanity', 'numbers_for_sale_vanity_region')"
         )
         return {name: round(n / mb, 1) for name, n in cur.fetchall()}
 
