@@ -121,14 +121,21 @@ def test_fixed_runs_and_prefix() -> None:
 def test_grams_are_the_4_digit_windows_counted_by_letter() -> None:
     assert grams("8023456701") == [
         "8023a", "0234a", "2345a", "3456a", "4567a", "5670a", "6701a",
+        "s8246a", "s0357a", "s2460a", "s3571a",  # spaced: digits 0, 2, 4, 6; 1, 3, 5, 7 ...
     ]  # fmt: skip
-    assert grams("97777777") == ["9777a", "7777a", "7777b", "7777c", "7777d"]
-    assert grams("12121212") == ["1212a", "2121a", "1212b", "2121b", "1212c"]
+    assert grams("97777777") == [
+        "9777a", "7777a", "7777b", "7777c", "7777d", "s9777a", "s7777a",
+    ]  # fmt: skip
+    assert grams("12121212") == [
+        "1212a", "2121a", "1212b", "2121b", "1212c", "s1111a", "s2222a",
+    ]  # fmt: skip
     assert grams("123") == []
-    assert grams("1234") == ["1234a"]
-    assert grams_text("97777777") == "9777a 7777a 7777b 7777c 7777d"
-    assert len(grams("1" * MAX_LENGTH)) == MAX_LENGTH - 3
-    assert grams("1" * MAX_LENGTH)[-1] == "1111m"
+    assert grams("1234") == ["1234a"]  # too short for a spaced 4-gram (seven digits)
+    assert grams("1234567") == ["1234a", "2345a", "3456a", "4567a", "s1357a"]
+    assert grams_text("97777777") == "9777a 7777a 7777b 7777c 7777d s9777a s7777a"
+    assert len(grams("1" * MAX_LENGTH)) == (MAX_LENGTH - 3) + (MAX_LENGTH - 6)
+    assert grams("1" * MAX_LENGTH)[MAX_LENGTH - 4] == "1111m"
+    assert grams("1" * MAX_LENGTH)[-1] == "s1111j"
 
 
 @pytest.mark.parametrize(
@@ -136,8 +143,11 @@ def test_grams_are_the_4_digit_windows_counted_by_letter() -> None:
     [
         ("12", ()),
         ("123", ()),
-        ("1*2*3*4", ()),
-        ("123*567", ()),
+        ("1*2*3*4", ("s1234a",)),  # no run of four: its spaced 4-gram
+        ("123*567", ("s1357a",)),
+        ("1*2*3*4*5", ("s1234a", "s2345a")),
+        ("9*9*9*9*9", ("s9999b",)),
+        ("1*2*3**4", ()),  # neither
         ("1234", ("1234a",)),
         ("^1234$", ("1234a",)),
         ("12345", ("1234a", "2345a")),
@@ -184,7 +194,8 @@ def test_no_pattern_walks_the_for_sale_index() -> None:
     [
         ("12", Path.SCAN),  # a page within a few hundred entries
         ("123", Path.SCAN),  # no 4-digit run for the index
-        ("1*2*3*4", Path.SCAN),  # rare, but nothing for the index to look up
+        ("1*2*3*4", Path.INDEX),  # its spaced 4-gram
+        ("1*2*3**4", Path.SCAN),  # rare, but nothing for the index to look up
         ("01$", Path.SCAN),
         ("1234", Path.INDEX),  # 1 in 1,400 numbers: the index
         ("7777", Path.INDEX),
@@ -235,7 +246,9 @@ def test_a_larger_page_makes_the_scan_dearer() -> None:
 
 def test_postgresql_tokens_carry_the_numbers_bucket() -> None:
     assert bucket("8023456701") == "E"  # digits sum to 36; 36 mod 16 = 4
-    assert bucketed("97777777") == "9777aK 7777aK 7777bK 7777cK 7777dK"  # 58 mod 16 = 10
+    assert bucketed("97777777") == (  # 58 mod 16 = 10
+        "9777aK 7777aK 7777bK 7777cK 7777dK s9777aK s7777aK"
+    )
     assert {bucket(str(n)) for n in range(10_000, 10_200)} == set("ABCDEFGHIJKLMNOP")
 
 

@@ -274,9 +274,9 @@ def test_the_migration_indexes_numbers_already_held(ctx: Context) -> None:
     inventory.generate_numbers(ctx, "IN", M, 100, seed=6)
     rows = _rows(ctx)
     with resources.as_file(resources.files("exophone.store") / "migrations") as folder:
-        ids = ("0004_search", "0007_search_filters")
+        ids = ("0004_search", "0007_search_filters", "0008_spaced_grams")
         search = [m for m in read_migrations(str(folder)) if m.id in ids]
-        assert len(search) == 2
+        assert len(search) == 3
         backend = get_backend(ctx.store.yoyo_url())
         try:
             with backend.lock():
@@ -288,6 +288,22 @@ def test_the_migration_indexes_numbers_already_held(ctx: Context) -> None:
             backend.connection.close()
     for row in rows[:10]:
         assert _search(ctx, _query(row.national, M)) == [row.phone_number]
+        spaced = "".join(d if i % 2 == 0 else "*" for i, d in enumerate(row.national[:7]))
+        assert row.phone_number in _search(ctx, _query("^" + spaced, M))
+
+
+def test_a_spaced_pattern_is_looked_up_in_the_index(stocked: Context) -> None:
+    """``1*2*3*4``: no run of four digits, but four digits every other place, which the
+    index holds as a spaced 4-gram; every number the search answers matches."""
+    rows = _rows(stocked)
+    for row in rows[:: len(rows) // 20]:
+        text = "*".join(row.national[2:9:2])  # digits 2, 4, 6, 8 of the number
+        q = _query(text, L if row.number_type == L.value else M, limit=1000)
+        assert q.plan.path is Path.INDEX, text
+        assert q.plan.tokens == ("s" + row.national[2:9:2] + "a",)
+        assert _search(stocked, q) == _expected(rows, q)
+        if row.status == NumberStatus.AVAILABLE.value:
+            assert row.phone_number in _search(stocked, q)
 
 
 # -- the store's own plans --------------------------------------------------------------------
@@ -447,7 +463,7 @@ def _frequent_token(rows: list[Row]) -> str:
     counts: dict[str, int] = {}
     for r in rows:
         if r.number_type == L and r.status == "available":
-            for g in {g[:4] for g in grams(r.national)}:
+            for g in {g[:4] for g in grams(r.national) if not g.startswith("s")}:
                 counts[g] = counts.get(g, 0) + 1
     return max(counts, key=lambda g: counts[g])
 
