@@ -52,6 +52,7 @@ MAX_GRAMS = MAX_LENGTH - GRAM + 1
 # Spaced 4-grams: their digits this far apart, their tokens with this prefix.
 STEP = 2
 SPACED = "s"
+_SPAN = (GRAM - 1) * STEP  # from a spaced 4-gram's first digit to its last
 # Buckets of PostgreSQL's search index (``bucket``).
 BUCKETS = 16
 
@@ -158,16 +159,21 @@ def grams(national: str) -> list[str]:
 
 def grams_text(national: str) -> str:
     """The index tokens of a national number as one space-separated text (for FTS5)."""
-    return " ".join(grams(national))
+    n = len(national)
+    parts = [national[i : i + GRAM] for i in range(n - GRAM + 1)]
+    spaced = [national[i : i + _SPAN + 1 : STEP] for i in range(n - _SPAN)]
+    if len(set(parts)) < len(parts) or len(set(spaced)) < len(spaced) or not spaced:
+        return " ".join(grams(national))
+    # None twice, as in most numbers: every letter "a" (a bulk load's hot path).
+    return "a ".join(parts) + "a s" + "a s".join(spaced) + "a"
 
 
 def _spaced(body: str) -> list[str]:
     """The spaced 4-grams of a number or a pattern: four digits ``STEP`` apart, at every
     position where all four are digits."""
-    span = (GRAM - 1) * STEP
     out = []
-    for i in range(len(body) - span):
-        gram = body[i : i + span + 1 : STEP]
+    for i in range(len(body) - _SPAN):
+        gram = body[i : i + _SPAN + 1 : STEP]
         if "*" not in gram:
             out.append(gram)
     return out
