@@ -153,19 +153,26 @@ def keypad_digits(pattern: str) -> str:
 def grams(national: str) -> list[str]:
     """The index tokens of a national number: its 4-grams in the order of their
     positions, then its spaced 4-grams."""
-    windows = [national[i : i + GRAM] for i in range(len(national) - GRAM + 1)]
-    return _counted(windows) + _counted([SPACED + g for g in _spaced(national)])
+    windows, spaced = _windows(national)
+    return _counted(windows) + _counted([SPACED + g for g in spaced])
 
 
 def grams_text(national: str) -> str:
     """The index tokens of a national number as one space-separated text (for FTS5)."""
-    n = len(national)
-    parts = [national[i : i + GRAM] for i in range(n - GRAM + 1)]
-    spaced = [national[i : i + _SPAN + 1 : STEP] for i in range(n - _SPAN)]
-    if len(set(parts)) < len(parts) or len(set(spaced)) < len(spaced) or not spaced:
+    windows, spaced = _windows(national)
+    if len(set(windows)) < len(windows) or len(set(spaced)) < len(spaced) or not spaced:
         return " ".join(grams(national))
     # None twice, as in most numbers: every letter "a" (a bulk load's hot path).
-    return "a ".join(parts) + "a s" + "a s".join(spaced) + "a"
+    return "a ".join(windows) + "a s" + "a s".join(spaced) + "a"
+
+
+def _windows(national: str) -> tuple[list[str], list[str]]:
+    """A national number's 4-grams and spaced 4-grams, in the order of their positions."""
+    n = len(national)
+    return (
+        [national[i : i + GRAM] for i in range(n - GRAM + 1)],
+        [national[i : i + _SPAN + 1 : STEP] for i in range(n - _SPAN)],
+    )
 
 
 def _spaced(body: str) -> list[str]:
@@ -230,10 +237,11 @@ def filter_tokens(
     """
     if region is None:
         return []
-    where = f"#{country}-{number_type}-{region}"
-    flags = [f"{where}+{name}" for wanted, name in ((sms, "sms"), (voice, "voice"),
-             (vanity, "vanity")) if wanted]  # fmt: skip
-    return flags or [where]
+    # The region's token alone only when no flag's token names it already.
+    place, *flags = number_filter_tokens(
+        country, number_type, region, sms=sms, voice=voice, vanity=vanity
+    )
+    return flags or [place]
 
 
 def number_filter_tokens(

@@ -25,7 +25,7 @@ from exophone.domain.errors import NotFound
 from exophone.domain.model import Caller, EventKind, NumberEvent, NumberLifecycle
 from exophone.domain.numbers import e164, parse_number
 from exophone.service.context import Context
-from exophone.store import Repository, Store
+from exophone.store import Store
 
 # Probe the earliest aging deadline at most this often (clock time) per process.
 SWEEP_INTERVAL_US = 1_000_000
@@ -88,23 +88,7 @@ def return_due(ctx: Context) -> int:
         state.lock.release()
 
 
-def record(
-    repo: Repository,
-    event: EventKind,
-    phone_number: str,
-    at: int,
-    account_sid: str | None,
-    caller: Caller | None,
-    *,
-    sid: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Append one event to a number's audit trail, in the caller's transaction."""
-    repo.insert_events([made(event, phone_number, at, account_sid, caller, sid=sid,
-                             details=details)])  # fmt: skip
-
-
-def made(
+def audit_event(
     event: EventKind,
     phone_number: str,
     at: int,
@@ -114,7 +98,8 @@ def made(
     sid: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> NumberEvent:
-    """The event ``record`` appends, for a repository call that appends it itself."""
+    """One change of a number, with who made it, for its audit trail: the caller appends
+    it in the transaction of the change (``Repository.insert_events``, or ``claim``)."""
     who = caller or Caller()
     return NumberEvent(phone_number, at, event, account_sid, who.api_key, who.request_id, sid,
                        details)  # fmt: skip

@@ -121,7 +121,7 @@ def buy(
     with ctx.store.transaction(write=True) as repo:
         sid = ctx.ids.sid()
         args = (number, account_sid, sid, name, voice_url, sms_url, now)
-        event = lifecycle.made(EventKind.BOUGHT, number, now, account_sid, caller, sid=sid)
+        event = lifecycle.audit_event(EventKind.BOUGHT, number, now, account_sid, caller, sid=sid)
         bought = repo.claim(*args, event=event)
         if bought is None:
             event = replace(event, event=EventKind.RECLAIMED)
@@ -165,8 +165,10 @@ def update(
             return found
         updated = repo.update_owned(account_sid, found.sid, fields, now)
         if updated is not None:
-            lifecycle.record(repo, EventKind.UPDATED, found.phone_number, now, account_sid,
-                             caller, sid=found.sid, details=dict(fields))  # fmt: skip
+            repo.insert_events([lifecycle.audit_event(
+                EventKind.UPDATED, found.phone_number, now, account_sid, caller,
+                sid=found.sid, details=dict(fields),
+            )])  # fmt: skip
     if updated is None:  # released between the two statements by another process
         raise _not_found(ref)
     return updated
@@ -191,8 +193,10 @@ def release(
         found = _find(ctx, repo, account_sid, ref)
         if found is None or found.sid is None or not repo.release(account_sid, found.sid, until):
             raise _not_found(ref)
-        lifecycle.record(repo, EventKind.RELEASED, found.phone_number, now, account_sid, caller,
-                         sid=found.sid, details={"aging_until": until})  # fmt: skip
+        repo.insert_events([lifecycle.audit_event(
+            EventKind.RELEASED, found.phone_number, now, account_sid, caller,
+            sid=found.sid, details={"aging_until": until},
+        )])  # fmt: skip
         if claim is not None and answer is not None:
             idempotency.record(repo, claim, 202, answer)
 

@@ -59,32 +59,16 @@ class PgRepository(Repository):
     def _to_number(row: Sequence[Any]) -> Number:
         return _number(row)
 
-    def claim(
-        self,
-        phone_number: str,
-        account_sid: str,
-        sid: str,
-        friendly_name: str,
-        voice_url: str | None,
-        sms_url: str | None,
-        now: int,
-        *,
-        event: NumberEvent,
-        reclaim: bool = False,
-    ) -> Number | None:
+    def _claimed(self, update: str, params: list[Any], event: NumberEvent) -> Any:
         # The purchase and its event in one statement: one round trip, not two.
-        update, params = self._claim_sql(
-            phone_number, account_sid, sid, friendly_name, voice_url, sms_url, now, reclaim
-        )
         self._exec(
             f"WITH bought AS ({update}), logged AS (INSERT INTO number_events"
             " (phone_number, at, event, account_sid, api_key, request_id, sid, details)"
             " SELECT b.phone_number, ?, ?, ?, ?, ?, ?, ? FROM bought b)"
-            f" SELECT {NUMBER_COLUMNS} FROM bought",
+            f" SELECT {self.NUMBER_ROW} FROM bought",
             [*params, *self._event_row(event)[1:]],
         )
-        row = self.cur.fetchone()
-        return None if row is None else _number(row)
+        return self.cur.fetchone()
 
     def take_idempotency_key(
         self,

@@ -570,40 +570,27 @@ class Repository:
         """Compare-and-set purchase: succeeds only while the number is for sale, or,
         with ``reclaim``, only while it ages from this same account (a buy-back).
         A purchase made appends ``event`` to the number's audit trail."""
-        sql, params = self._claim_sql(
-            phone_number, account_sid, sid, friendly_name, voice_url, sms_url, now, reclaim
-        )
-        self._exec(sql, params)
-        row = self.cur.fetchone()
-        if row is None:
-            return None
-        self.insert_events([event])
-        return self._to_number(row)
-
-    def _claim_sql(
-        self,
-        phone_number: str,
-        account_sid: str,
-        sid: str,
-        friendly_name: str,
-        voice_url: str | None,
-        sms_url: str | None,
-        now: int,
-        reclaim: bool,
-    ) -> tuple[str, list[Any]]:
-        """The guarded UPDATE of ``claim``, returning the number bought."""
         # A number for sale has no aging deadline; one bought back has its deadline cleared.
         if reclaim:
             clear, guard = "aging_until = NULL, ", "status = 'aging' AND last_owner = ?"
         else:
             clear, guard = "", "status = 'available'"
-        return (
+        row = self._claimed(
             f"UPDATE numbers SET status = 'owned', {clear}account_sid = ?, sid = ?,"
             " friendly_name = ?, voice_url = ?, sms_url = ?, date_created = ?, date_updated = ?"
             f" WHERE phone_number = ? AND {guard} RETURNING {self.NUMBER_ROW}",
             [account_sid, sid, friendly_name, voice_url, sms_url, now, now, phone_number,
              *((account_sid,) if reclaim else ())],
+            event,
         )  # fmt: skip
+        return None if row is None else self._to_number(row)
+
+    def _claimed(self, update: str, params: list[Any], event: NumberEvent) -> Any:
+        """Run ``claim``'s guarded UPDATE and, if it bought, append ``event``; the row."""
+        row = self._exec(update, params).fetchone()
+        if row is not None:
+            self.insert_events([event])
+        return row
 
     def get_number(self, phone_number: str) -> Number | None:
         self._exec(f"SELECT {self.NUMBER_ROW} FROM numbers WHERE phone_number = ?", (phone_number,))

@@ -16,11 +16,12 @@ __depends__ = {"0007_search_filters"}
 
 # patterns.bucketed: each 4-gram, then each spaced 4-gram (prefixed 's'), with a letter
 # counting the equal ones before it and the number's bucket letter (its digit sum, mod 16).
-PG_GRAMS = """
+_HEAD = """
 CREATE OR REPLACE FUNCTION exophone_grams(digits text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE
   tokens text := ' ';
+  windows text[] := '{}';
   gram text;
   earlier int;
   total int := 0;
@@ -31,16 +32,17 @@ BEGIN
   END LOOP;
   bucket := chr(65 + total % 16);
   FOR i IN 1 .. length(digits) - 3 LOOP
-    gram := substr(digits, i, 4);
-    earlier := 0;
-    WHILE position(' ' || gram || chr(97 + earlier) || bucket || ' ' IN tokens) > 0 LOOP
-      earlier := earlier + 1;
-    END LOOP;
-    tokens := tokens || gram || chr(97 + earlier) || bucket || ' ';
+    windows := windows || substr(digits, i, 4);
   END LOOP;
+"""
+_SPACED = """
   FOR i IN 1 .. length(digits) - 6 LOOP
-    gram := 's' || substr(digits, i, 1) || substr(digits, i + 2, 1)
-      || substr(digits, i + 4, 1) || substr(digits, i + 6, 1);
+    windows := windows || ('s' || substr(digits, i, 1) || substr(digits, i + 2, 1)
+      || substr(digits, i + 4, 1) || substr(digits, i + 6, 1));
+  END LOOP;
+"""
+_COUNTED = """
+  FOREACH gram IN ARRAY windows LOOP
     earlier := 0;
     WHILE position(' ' || gram || chr(97 + earlier) || bucket || ' ' IN tokens) > 0 LOOP
       earlier := earlier + 1;
@@ -51,11 +53,9 @@ BEGIN
 END
 $$
 """
-
-# 0004's function, for the way back.
-PG_GRAMS_BEFORE = PG_GRAMS[: PG_GRAMS.index("  FOR i IN 1 .. length(digits) - 6")] + (
-    "  RETURN btrim(tokens);\nEND\n$$\n"
-)
+PG_GRAMS = _HEAD + _SPACED + _COUNTED
+# 0004's tokens, for the way back.
+PG_GRAMS_BEFORE = _HEAD + _COUNTED
 
 
 def _is_sqlite(conn):  # type: ignore[no-untyped-def]
