@@ -16,7 +16,7 @@ from yoyo import get_backend, read_migrations
 
 from exophone.config import Settings
 from exophone.domain import patterns
-from exophone.domain.model import NumberStatus, SearchQuery
+from exophone.domain.model import NumberSpec, NumberStatus, SearchQuery
 from exophone.domain.numbers import NumberType
 from exophone.domain.patterns import Path, bucketed, grams, number_filter_tokens
 from exophone.service import accounts, inventory, numbers
@@ -213,16 +213,16 @@ def test_numbers_added_later_are_found_through_the_index(stocked: Context) -> No
 
 def test_the_index_holds_the_tokens_of_every_number(stocked: Context) -> None:
     """The store's own tokens (SQLite: the FTS5 vocabulary; PostgreSQL: the PL/pgSQL
-    function) are exactly those of patterns.grams (bucketed) of every national number,
-    and on PostgreSQL those of patterns.filter_tokens of its country, type and flags."""
+    function) are exactly those of patterns.grams (bucketed on PostgreSQL) of every
+    national number and those of patterns.number_filter_tokens of its region and flags."""
     wanted: set[str] = set()
     for r in _rows(stocked):
-        if stocked.store.dialect == "sqlite":
-            wanted.update(grams(r.national))
+        filters = number_filter_tokens("IN", r.number_type, r.region, sms=r.sms, voice=r.voice,
+                                       vanity=r.vanity)  # fmt: skip
+        if stocked.store.dialect == "sqlite":  # its tokenizer folds the case
+            wanted.update(grams(r.national), (t.lower() for t in filters))
         else:
-            wanted.update(bucketed(r.national).split())
-            wanted.update(number_filter_tokens("IN", r.number_type, r.region, sms=r.sms,
-                                               voice=r.voice, vanity=r.vanity))  # fmt: skip
+            wanted.update(bucketed(r.national).split(), filters)
     with stocked.store.transaction() as repo:
         if stocked.store.dialect == "sqlite":
             repo.cur.execute(
@@ -233,6 +233,56 @@ def test_the_index_holds_the_tokens_of_every_number(stocked: Context) -> None:
             repo.cur.execute(f"SELECT DISTINCT unnest({PG_TOKENS_OF_NUMBERS}) FROM numbers")
         held = {r[0] for r in repo.cur.fetchall()}
     assert held == wanted
+
+
+def test_numbers_whose_region_or_flags_change_are_found_by_their_new_ones(
+    stocked: Context,
+) -> None:
+    """``inventory import --update`` may move a number to another region and change its
+    flags: the search index (whose region and flag tokens SQLite's contentless FTS5
+    table forgets only when told them) then answers it for its new ones alone."""
+    rows = [r for r in _rows(stocked) if r.number_type == L and r.status == "available"]
+    moved = rows[::60][:10]
+    specs = []
+    with stocked.store.transaction() as repo:
+        for r in moved:
+            n = repo.get_number(r.phone_number)
+            assert n is not None
+            region = "DL" if r.region != "DL" else "KA"
+            specs.append(NumberSpec(n.phone_number, n.national, n.country, n.number_type,
+                                    region, not n.sms, not n.voice, not n.vanity,
+                                    n.one_time_price, n.rental_price, n.incoming_rate,
+                                    n.incoming_pulse, n.currency))  # fmt: skip
+    with stocked.store.transaction(write=True) as repo:
+        assert repo.update_for_sale(specs) == len(specs)
+    for r, spec in zip(moved, specs, strict=True):
+        flags = {"sms_only": spec.sms, "voice_only": spec.voice, "vanity_only": spec.vanity}
+        assert _query(r.national, L).plan.path is Path.INDEX
+        assert _search(stocked, _query(r.national, L, region=spec.region, **flags)) == [
+            r.phone_number
+        ]
+        assert _search(stocked, _query(r.national, L, region=r.region)) == []
+        for flag, now in flags.items():
+            if not now:
+                assert (
+                    _search(stocked, _query(r.national, L, region=spec.region, **{flag: True}))
+                    == []
+                )
+        assert _search(stocked, _query(r.national, L, start=0.5)) == [r.phone_number]
+    if stocked.store.dialect != "sqlite":
+        return
+    # The FTS5 table itself holds their new tokens, not their old ones.
+    with stocked.store.transaction(write=True) as repo:
+        for r, spec in zip(moved, specs, strict=True):
+            old, new = (f'"#IN-Landline-{region}"' for region in (r.region, spec.region))
+            repo.cur.execute(
+                "SELECT (SELECT COUNT(*) FROM numbers_search WHERE numbers_search MATCH ?"
+                " AND rowid = ?), (SELECT COUNT(*) FROM numbers_search"
+                " WHERE numbers_search MATCH ? AND rowid = ?)",
+                (old, int(r.phone_number[1:]), new, int(r.phone_number[1:])),
+            )
+            assert repo.cur.fetchone() == (0, 1)
+        repo.cur.execute("INSERT INTO numbers_search (numbers_search) VALUES ('integrity-check')")
 
 
 def test_the_postgresql_tokens_agree_with_python(ctx: Context) -> None:
@@ -274,9 +324,10 @@ def test_the_migration_indexes_numbers_already_held(ctx: Context) -> None:
     inventory.generate_numbers(ctx, "IN", M, 100, seed=6)
     rows = _rows(ctx)
     with resources.as_file(resources.files("exophone.store") / "migrations") as folder:
-        ids = ("0004_search", "0007_search_filters", "0008_spaced_grams")
+        ids = ("0004_search", "0007_search_filters", "0008_spaced_grams",
+               "0009_sqlite_search_filters")  # fmt: skip
         search = [m for m in read_migrations(str(folder)) if m.id in ids]
-        assert len(search) == 3
+        assert len(search) == 4
         backend = get_backend(ctx.store.yoyo_url())
         try:
             with backend.lock():
@@ -319,6 +370,19 @@ def test_a_rare_pattern_uses_the_search_index(stocked: Context) -> None:
         plan = _explain(stocked, rare)
         assert "SCAN f VIRTUAL TABLE INDEX" in plan  # numbers_search answers the MATCH
         assert "TEMP B-TREE" not in plan  # in rowid order: it stops at the page
+        # Each match is checked in the for-sale index (status, region, flags) before
+        # its row is read, not looked up by its primary key.
+        assert "SEARCH n USING INDEX numbers_for_sale (" in plan, plan
+        in_region = _query("35693770", M, limit=50, start=0.25, region="KA", voice_only=True)
+        assert "SEARCH n USING INDEX numbers_for_sale_region (" in _explain(stocked, in_region)
+        # FTS5 intersects the pattern with the region and flag: one token of each.
+        with stocked.store.transaction() as repo:
+            match = repo._search_sql(in_region, None, "from", rowids=(0, 1))[1][0]
+        grams = '"3569a" AND "3770a" AND "5693a" AND "6937a" AND "9377a"'
+        assert match == grams + ' AND "#IN-Mobile-KA+voice"'
+
+        vanity = _query("35693770", M, limit=50, start=0.25, vanity_only=True)
+        assert "SEARCH n USING INDEX numbers_for_sale_vanity (" in _explain(stocked, vanity)
     else:
         _execute(stocked, "ANALYZE numbers")
         plan = _explain(stocked, rare, "SET LOCAL enable_seqscan = off")
@@ -457,6 +521,29 @@ def test_a_spread_page_starts_at_its_point_and_wraps_around(
     assert pages[0.0] == matches[:3]
     # From the end of the range the page runs past the last match to the first ones.
     assert matches[0] in pages[0.999999]
+
+
+def test_sqlite_walks_its_search_index_within_the_slice(stocked: Context) -> None:
+    """FTS5 answers the pattern's matches of every country and type in the order of the
+    number's digits: a spread landline search seeks to the landlines' first and last
+    numbers, and never walks the matches among the mobiles around them."""
+    if stocked.store.dialect != "sqlite":
+        pytest.skip("SQLite's FTS5 walk; PostgreSQL's index answers a bucket unordered")
+    rows = _rows(stocked)
+    landlines = [
+        int(r.phone_number[1:]) for r in rows if r.number_type == L and r.status == "available"
+    ]
+    token = _frequent_token(rows)
+    for start in (0.0, 0.5, 0.999999):
+        q = _query(token, L, limit=3, start=start)
+        assert q.plan.path is Path.INDEX
+        with stocked.store.transaction() as repo:
+            statements = repo._search_statements(q)
+        assert [sql.count("f.rowid BETWEEN ? AND ?") for sql, _ in statements] == [1, 1]
+        (_, walk_from), (_, walk_before) = statements
+        low, pivot = walk_before[-2], walk_from[-2]
+        assert (low, walk_before[-1], walk_from[-1]) == (min(landlines), pivot - 1, max(landlines))
+        assert low <= pivot <= max(landlines)
 
 
 def _frequent_token(rows: list[Row]) -> str:

@@ -225,10 +225,11 @@ def filter_tokens(
     voice: bool = False,
     vanity: bool = False,
 ) -> list[str]:
-    """PostgreSQL's index tokens of a number's region and flags; of a search, those
+    """The search index's tokens of a number's region and flags; of a search, those
     every number it finds holds ([] without a region: it looks the 4-grams up alone).
 
-    Beside the 4-grams in one GIN index, a search's region and flags are intersected
+    Beside the 4-grams in one index (PostgreSQL's GIN index, SQLite's FTS5 table
+    since migration 0009), a search's region and flags are intersected
     with its pattern there, before any row is read: a landline search for SMS numbers
     in a region learns from the index alone that there are none. Each token names a
     region of one country and type, with or without one flag (``#IN-Landline-KA``,

@@ -55,6 +55,18 @@ SQLITE_NUMBER_ROW = f"json_array({NUMBER_COLUMNS})"
 # The expression of PostgreSQL's search index, numbers_tokens (migration 0007): a
 # search must write it the same to be answered by the index.
 PG_TOKENS_OF_NUMBERS = "exophone_tokens(national, number_type, country, region, sms, voice, vanity)"
+# SQLite's search index holds the same tokens of a number's region and flags
+# (patterns.number_filter_tokens) after its 4-grams (migration 0009): the text this
+# expression gives for a row of numbers named ``n``, space first.
+_PLACE = "' #' || n.country || '-' || n.number_type || '-' || n.region"
+SQLITE_FILTER_TOKENS = (
+    f"({_PLACE}"
+    + "".join(
+        f" || CASE WHEN n.{flag} THEN {_PLACE} || '+{flag}' ELSE '' END"
+        for flag in ("sms", "voice", "vanity")
+    )
+    + ")"
+)
 
 
 # Enum members by value: a dictionary lookup costs a tenth of calling the Enum.
@@ -242,8 +254,25 @@ class Repository:
 
     def update_batch(self, batch: bytes) -> int:
         """Refresh the numbers of a batch that are still for sale; returns how many."""
-        self._exec(self._UPDATE_BATCH, (batch.decode(),))
-        return int(self.cur.rowcount)
+        text = batch.decode()
+        if not self._sqlite:
+            self._exec(self._UPDATE_BATCH, (text,))
+            return int(self.cur.rowcount)
+        # SQLite's contentless FTS5 index forgets a row only when told the tokens it
+        # holds: those of the row before the update, whose region and flags may change.
+        self._exec(self._REINDEX_BATCH.format("numbers_search, rowid", "'delete', "), (text,))
+        self._exec(self._UPDATE_BATCH, (text,))
+        updated = int(self.cur.rowcount)
+        self._exec(self._REINDEX_BATCH.format("rowid", ""), (text,))
+        return updated
+
+    # The tokens of the for-sale numbers of a batch, as SQLite's search index holds them.
+    _REINDEX_BATCH = (
+        "INSERT INTO numbers_search ({}, grams) SELECT {}CAST(substr(n.phone_number, 2)"
+        f" AS INTEGER), exophone_grams(n.national) || {SQLITE_FILTER_TOKENS} FROM numbers n"
+        " WHERE n.status = 'available'"
+        " AND n.phone_number IN (SELECT value ->> 0 FROM json_each(?))"
+    )
 
     def count_numbers(self, status: NumberStatus | None = None) -> int:
         if status is None:
@@ -302,19 +331,22 @@ class Repository:
     # SCAN and PREFIX walk the for-sale index in number order and stop at the
     # page: numbers_for_sale(_region) carry national, sms, voice and vanity,
     # so the pattern and the flags are checked in the index and only matching
-    # rows are read. INDEX looks the pattern's 4-gram tokens up: on SQLite in
+    # rows are read. INDEX looks the pattern's 4-gram tokens up, with the
+    # tokens of the search's region and flags (patterns.filter_tokens), so the
+    # index intersects them before any row is read: on SQLite in
     # numbers_search, a contentless FTS5 table whose rowid is the E.164 number
     # as an integer (so it answers in number order and can stop early), kept
-    # in step by insert_numbers; on PostgreSQL in numbers_tokens, a GIN index
-    # on exophone_tokens(...), a PL/pgSQL function that computes
-    # patterns.bucketed (the tokens with a bucket letter, read a few buckets at
-    # a time: _buckets) and patterns.filter_tokens (country and type, region,
-    # flags: intersected with the pattern in the index). Every path filters status and the other
-    # columns on the numbers table itself, so owned or aging numbers never
-    # show. A spread search (q.start set) begins that far through the range of
-    # the slice's numbers (SQLite's index: of the pattern's matches) and wraps
-    # around to its start; on PostgreSQL's index, which answers the matches of
-    # a bucket unordered, it starts at a random bucket and samples the matches.
+    # in step by insert_numbers and update_for_sale, each match then checked
+    # in the for-sale index before its row is read; on PostgreSQL in
+    # numbers_tokens, a GIN index on exophone_tokens(...), a PL/pgSQL function
+    # that computes patterns.bucketed (the tokens with a bucket letter, read a
+    # few buckets at a time: _buckets) and the filter tokens. Every path
+    # filters status and the other columns on the numbers table or its
+    # for-sale index, so owned or aging numbers never show. A spread search
+    # (q.start set) begins that far through the range of the slice's numbers
+    # (SQLite's index: of the pattern's matches in the slice) and wraps around
+    # to its start; on PostgreSQL's index, which answers the matches of a
+    # bucket unordered, it starts at a random bucket and samples the matches.
 
     _SEARCH_ROW = "json_array({})".format(
         ", ".join("n." + c.strip() for c in NUMBER_COLUMNS.split(","))
@@ -335,7 +367,8 @@ class Repository:
         """Add the numbers of ``batch`` inserted since ``mark`` to the SQLite search index.
 
         SQLite gives new rows rowids past the largest, so they are the rows
-        past the mark; their tokens come with the batch. Inserting from a
+        past the mark; their 4-grams come with the batch, their region's and flags'
+        tokens from their rows (``SQLITE_FILTER_TOKENS``). Inserting from a
         trigger instead makes FTS5 flush a segment per row, four times slower
         for a bulk load. PostgreSQL keeps its GIN index itself.
         """
@@ -346,7 +379,8 @@ class Repository:
             self._exec("INSERT INTO numbers_search (numbers_search) VALUES ('delete-all')")
         self._exec(
             "INSERT INTO numbers_search (rowid, grams)"
-            " SELECT CAST(substr(n.phone_number, 2) AS INTEGER), j.value ->> ?"
+            " SELECT CAST(substr(n.phone_number, 2) AS INTEGER), (j.value ->> ?)"
+            f" || {SQLITE_FILTER_TOKENS}"
             " FROM json_each(?) j JOIN numbers n ON n.phone_number = j.value ->> 0"
             " WHERE n.rowid > ?",
             (len(bulk.COLUMNS), batch.decode(), mark),
@@ -365,7 +399,10 @@ class Repository:
     def explain_search(self, q: SearchQuery) -> str:
         """The store's own plan of the first statement a search runs, one line per step."""
         # With nothing to find the search runs no page statement: explain the first one.
-        sql, params = (self._search_statements(q) or [self._search_sql(q, "+0", "from")])[0]
+        sql, params = (
+            self._search_statements(q)
+            or [self._search_sql(q, "+0", "from", rowids=(0, _LAST_ROWID))]
+        )[0]
         if self._sqlite:
             self._exec(f"EXPLAIN QUERY PLAN {sql}", [*params, q.limit])
             return "\n".join(str(r[3]) for r in self.cur.fetchall())
@@ -378,28 +415,44 @@ class Repository:
             return [self._search_sql(q, seed, part, window) for seed, part, window in _buckets(q)]
         if q.start is None:
             return [self._search_sql(q, None, "all")]
-        pivot = self._search_pivot(q)
-        if pivot is None:  # nothing to find: no number of the slice, or no match at all
-            return []
-        before = self._search_sql(q, pivot, "before")
         if q.plan.path is Path.INDEX:
-            before = self._from_slice_start(q, *before)
-        return [self._search_sql(q, pivot, "from"), before]
+            return self._sqlite_index_statements(q)
+        pivot = self._search_pivot(q)
+        if pivot is None:  # nothing to find: no number of the slice
+            return []
+        return [self._search_sql(q, pivot, "from"), self._search_sql(q, pivot, "before")]
 
-    def _from_slice_start(
-        self, q: SearchQuery, sql: str, params: list[Any]
-    ) -> tuple[str, list[Any]]:
-        """SQLite's index walk that wraps around starts at the slice's first number, not at
-        the first match of any country or type (India's mobiles come after 2.5M landlines).
+    def _sqlite_index_statements(self, q: SearchQuery) -> list[tuple[str, list[Any]]]:
+        """SQLite's index path in spread order: the pattern's matches from a pivot among
+        them to the end of the query's slice, then from the slice's start to the pivot.
 
-        Index entries are keyed by the number's digits as an integer, which orders like
-        the numbers only among numbers of one length: the bound is set only when the
-        slice's first and last numbers are as long as each other."""
+        FTS5 answers in rowid order, the number's digits as an integer, and seeks to a
+        rowid: bounded by the slice's first and last numbers, a landline search never
+        walks the matches among India's mobiles, which come after 2.5M landlines. The
+        integers order like the numbers only among numbers of one length, so the walk
+        is bounded only when the slice's first and last numbers are as long as each
+        other; otherwise it spans the matches of every country and type."""
         low, high = self._slice_bounds(q)
-        if low is None or high is None or len(low) != len(high):
-            return sql, params
-        head, _, tail = sql.partition(" ORDER BY ")
-        return f"{head} AND f.rowid >= ? ORDER BY {tail}", [*params, int(low[1:])]
+        if low is None or high is None:
+            return []  # no number of the slice
+        ends = [int(low[1:]), int(high[1:])] if len(low) == len(high) else [0, _LAST_ROWID]
+        match = _fts_match(q)
+        first_or_last = (
+            "SELECT rowid FROM numbers_search WHERE numbers_search MATCH ?"
+            " AND rowid BETWEEN ? AND ? ORDER BY rowid{} LIMIT 1"
+        )
+        self._exec(
+            f"SELECT ({first_or_last.format('')}), ({first_or_last.format(' DESC')})",
+            [match, *ends, match, *ends],
+        )
+        first, last = self.cur.fetchone()
+        if first is None:  # no match at all
+            return []
+        pivot = first + int((last - first) * (q.start or 0.0))
+        return [
+            self._search_sql(q, None, "from", rowids=(pivot, ends[1])),
+            self._search_sql(q, None, "before", rowids=(ends[0], pivot - 1)),
+        ]
 
     def _search_slice(self, q: SearchQuery, a: str) -> tuple[list[str], list[Any]]:
         """Conditions on numbers (alias ``a``) that choose the numbers for sale of the query."""
@@ -415,11 +468,17 @@ class Repository:
         return where, params
 
     def _search_sql(
-        self, q: SearchQuery, pivot: str | None, part: str, buckets: Sequence[str] = ()
+        self,
+        q: SearchQuery,
+        pivot: str | None,
+        part: str,
+        buckets: Sequence[str] = (),
+        rowids: tuple[int, int] | None = None,
     ) -> tuple[str, list[Any]]:
         """One statement of a search: ``part`` is "all" (no pivot), "from" or "before" the
         pivot, or "shuffled" (the matches in an order that ``pivot`` seeds); ``buckets``,
-        those of PostgreSQL's search index to look in."""
+        those of PostgreSQL's search index to look in; ``rowids``, the range of SQLite's
+        search index to walk, in its order."""
         index = q.plan.path is Path.INDEX
         a = "n." if index and self._sqlite else ""
         where, params = self._search_slice(q, a)
@@ -442,15 +501,16 @@ class Repository:
             # The FTS5 table answers in rowid order, the number as an integer: from the
             # pivot on, the first matches end the statement.
             where.insert(0, "numbers_search MATCH ?")
-            params.insert(0, " AND ".join(f'"{t}"' for t in q.plan.tokens))
+            params.insert(0, _fts_match(q))
             order = "n.phone_number"
-            if pivot is not None:
+            if rowids is not None:
                 order = "f.rowid"
-                where.append("f.rowid >= ?" if part == "from" else "f.rowid < ?")
-                params.append(int(pivot[1:]))
+                where.append("f.rowid BETWEEN ? AND ?")
+                params += rowids
             return (
                 f"SELECT {self._SEARCH_ROW} FROM numbers_search f"
-                " CROSS JOIN numbers n ON n.phone_number = '+' || f.rowid"
+                f" CROSS JOIN numbers n INDEXED BY {_sqlite_for_sale_index(q)}"
+                " ON n.phone_number = '+' || f.rowid"
                 f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?",
                 params,
             )
@@ -485,20 +545,9 @@ class Repository:
         )
 
     def _search_pivot(self, q: SearchQuery) -> str | None:
-        """The number ``q.start`` of the way through the range of the slice's numbers, or
-        (SQLite's search index) of the pattern's matches; None if that range is empty."""
-        if q.plan.path is Path.INDEX:
-            # The first and the last match, each from one end of the FTS5 table.
-            match = " AND ".join(f'"{t}"' for t in q.plan.tokens)
-            self._exec(
-                "SELECT (SELECT '+' || rowid FROM numbers_search WHERE numbers_search MATCH ?"
-                " ORDER BY rowid LIMIT 1), (SELECT '+' || rowid FROM numbers_search"
-                " WHERE numbers_search MATCH ? ORDER BY rowid DESC LIMIT 1)",
-                (match, match),
-            )
-            low, high = self.cur.fetchone()
-        else:
-            low, high = self._slice_bounds(q)
+        """The number ``q.start`` of the way through the range of the slice's numbers;
+        None if the slice is empty."""
+        low, high = self._slice_bounds(q)
         if low is None or high is None:
             return None
         return _between(low, high, q.start or 0.0)
@@ -904,6 +953,29 @@ def _filter_tokens(q: SearchQuery) -> list[str]:
     """The tokens of a search's region and flags in PostgreSQL's index (patterns.filter_tokens)."""
     return filter_tokens(q.country, q.number_type.value, q.region, sms=q.sms_only,
                          voice=q.voice_only, vanity=q.vanity_only)  # fmt: skip
+
+
+# Past any E.164 number's digits as an integer (15 digits at most): SQLite's search
+# index to its end.
+_LAST_ROWID = 10**15
+
+
+def _fts_match(q: SearchQuery) -> str:
+    """SQLite's FTS5 query of an index search: the pattern's tokens and, in a region,
+    those of the region and flags (``_filter_tokens``), all of them."""
+    return " AND ".join(f'"{t}"' for t in (*q.plan.tokens, *_filter_tokens(q)))
+
+
+def _sqlite_for_sale_index(q: SearchQuery) -> str:
+    """The for-sale index that SQLite's index path checks each match of the pattern in.
+
+    Its entry holds the status, region and flags, so a match that fails them costs one
+    seek in a range of the index that all such searches share (a region's landlines:
+    a few megabytes, soon in cache) instead of a seek in the primary key and another
+    in the table; only the matches that pass read their rows.
+    """
+    name = "numbers_for_sale_vanity" if q.vanity_only else "numbers_for_sale"
+    return name + ("_region" if q.region is not None else "")
 
 
 def _buckets(q: SearchQuery) -> list[tuple[str | None, str, list[str]]]:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from exophone.store.base import Store, in_executor
-from exophone.store.repository import Repository
+from exophone.store.repository import Repository, register_grams
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -96,6 +96,7 @@ class SQLiteStore(Store):
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             conn.execute("PRAGMA foreign_keys = ON")
+            register_grams(conn)
             conn.execute(f"PRAGMA cache_size = -{int(self.cache_kib)}")
             self._checkpoint_apart(conn)
             self._local.conn = conn
@@ -113,6 +114,7 @@ class SQLiteStore(Store):
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA busy_timeout = 0")
             conn.execute("PRAGMA foreign_keys = ON")
+            register_grams(conn)
             self._checkpoint_apart(conn)
             self._local.inline_conn = conn
             with self._lock:
