@@ -29,7 +29,7 @@ from exophone.domain.model import (
     SearchQuery,
 )
 from exophone.domain.numbers import NumberType
-from exophone.domain.patterns import BUCKETS, Path, filter_tokens, grams_text
+from exophone.domain.patterns import BUCKETS, GRAM, Path, filter_tokens, grams_text
 from exophone.store import bulk
 
 
@@ -118,6 +118,11 @@ class Repository:
 
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.cur.execute(self._sql(sql), params)
+
+    def _exec_planned(self, sql: str, params: Sequence[Any]) -> Any:
+        """``_exec`` for a statement whose best plan depends on its values (a search):
+        planned for them each time it runs."""
+        return self._exec(sql, params)
 
     # -- accounts and keys -------------------------------------------------
 
@@ -390,7 +395,7 @@ class Repository:
         """Numbers for sale matching every filter, at most ``q.limit``, ordered by number."""
         rows: list[Any] = []
         for sql, params in self._search_statements(q):
-            self._exec(sql, [*params, q.limit - len(rows)])
+            self._exec_planned(sql, [*params, q.limit - len(rows)])
             rows += self.cur.fetchall()
             if len(rows) >= q.limit:
                 break
@@ -985,16 +990,22 @@ def _buckets(q: SearchQuery) -> list[tuple[str | None, str, list[str]]]:
     search starts at a random bucket; four plain digits (one token, matched by
     one number in 1,400) look in one bucket, then one more, two, four and
     eight, until the page is full, so that only a few of their matches are
-    read; a rarer pattern looks in all of them at once. Within a statement the
-    matches come in an order the start seeds.
+    read; a rarer pattern (more tokens, digits besides its token's, or a
+    region's tokens) looks in all of them at once: it reads them all anyway,
+    in one statement instead of five. Within a statement the matches come in
+    an order the start seeds.
     """
     every = [chr(ord("A") + b) for b in range(BUCKETS)]
     if q.start is None:
         return [(None, "all", every)]
     first = int(q.start * BUCKETS) % BUCKETS
     ring = every[first:] + every[:first]
-    # A region's tokens leave few matches to read: every bucket at once.
-    common = len(q.plan.tokens) == 1 and q.plan.tokens[0].endswith("a") and not _filter_tokens(q)
+    common = (
+        len(q.plan.tokens) == 1
+        and q.plan.tokens[0].endswith("a")
+        and sum(c.isdigit() for c in q.plan.like or "") == GRAM
+        and not _filter_tokens(q)
+    )
     seed = f"{q.start:.17f}"
     out: list[tuple[str | None, str, list[str]]] = []
     at = 0
