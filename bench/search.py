@@ -6,7 +6,10 @@ For each store:
 1. an inventory of ``--count`` numbers (default 10,000,000) made with the
    existing generator, in the mix of ``MIX``; an inventory already at that path
    or URL is reused, and topped up if it holds fewer (SQLite by default in
-   ``$TMPDIR/exophone-bench-search-<count>.db``);
+   ``$TMPDIR/exophone-bench-search-<count>.db``); on PostgreSQL vacuumed and
+   analyzed, then read into shared buffers with ``pg_prewarm`` where the server
+   has it (the server's ``shared_buffers`` is reported: a quarter of the
+   machine's memory, as docs/deployment.md advises, holds it all at 10M);
 2. every query of ``QUERIES`` ``--runs`` times through ``numbers.search`` in
    this process (the default spread order, a fresh random start each time;
    Contains patterns drawn at random, the same ones for every store), then the
@@ -219,17 +222,26 @@ def _sizes(ctx: Context, url: str) -> dict[str, float]:
             " WHERE i.indrelid = 'numbers'::regclass"
             " AND c.relname IN ('numbers_tokens', 'numbers_for_sale', 'numbers_for_sale_region',"
             " 'numbers_for_sale_vanity', 'numbers_for_sale_vanity_region')"
+            " UNION ALL SELECT 'shared_buffers (server setting)', setting::bigint * 8192"
+            " FROM pg_settings WHERE name = 'shared_buffers'"
         )
         return {name: round(n / mb, 1) for name, n in cur.fetchall()}
 
 
 def _vacuum(url: str) -> None:
-    """Statistics and the visibility map, as autovacuum leaves them after a bulk load."""
+    """Statistics and the visibility map, as autovacuum leaves them after a bulk load;
+    then the table and its search index read into shared buffers (``pg_prewarm``, where
+    the server has it), as on a server that has been answering searches a while."""
     base, _, query = url.partition("?")
     schema = query.partition("schema=")[2].split("&")[0]
     options = f"-c search_path={schema}" if schema else ""
     with psycopg.connect(base, autocommit=True, options=options) as conn:
         conn.execute("VACUUM ANALYZE numbers")
+        try:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm SCHEMA public")
+            conn.execute("SELECT public.pg_prewarm('numbers'), public.pg_prewarm('numbers_tokens')")
+        except psycopg.Error as exc:
+            print(f"not prewarmed: {exc}", file=sys.stderr)
 
 
 # -- measuring ---------------------------------------------------------------------------------
