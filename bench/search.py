@@ -7,7 +7,7 @@ For each store:
    existing generator, in the mix of ``MIX``; an inventory already at that path
    or URL is reused, and topped up if it holds fewer (SQLite by default in
    ``$TMPDIR/exophone-bench-search-<count>.db``); on PostgreSQL vacuumed and
-   analyzed, then read into shared buffers with ``pg_prewarm`` where the server
+   analyzed, then read with its indexes into shared buffers with ``pg_prewarm`` where the server
    has it (the server's ``shared_buffers`` is reported: a quarter of the
    machine's memory, as docs/deployment.md advises, holds it all at 10M);
 2. every query of ``QUERIES`` ``--runs`` times through ``numbers.search`` in
@@ -229,17 +229,23 @@ def _sizes(ctx: Context, url: str) -> dict[str, float]:
 
 
 def _vacuum(url: str) -> None:
-    """Statistics and the visibility map, as autovacuum leaves them after a bulk load;
-    then the table and its search index read into shared buffers (``pg_prewarm``, where
-    the server has it), as on a server that has been answering searches a while."""
+    """Statistics and the visibility map, as autovacuum leaves them after a bulk load, and
+    a checkpoint; then the table and its indexes read into shared buffers (``pg_prewarm``,
+    where the server has it), as on a server that has been answering searches a while."""
     base, _, query = url.partition("?")
     schema = query.partition("schema=")[2].split("&")[0]
     options = f"-c search_path={schema}" if schema else ""
     with psycopg.connect(base, autocommit=True, options=options) as conn:
         conn.execute("VACUUM ANALYZE numbers")
+        # The pages the vacuum dirtied written out now, not by a checkpoint mid-run.
+        with suppress(psycopg.Error):
+            conn.execute("CHECKPOINT")
         try:
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm SCHEMA public")
-            conn.execute("SELECT public.pg_prewarm('numbers'), public.pg_prewarm('numbers_tokens')")
+            conn.execute(
+                "SELECT public.pg_prewarm('numbers'), public.pg_prewarm(indexrelid)"
+                " FROM pg_index WHERE indrelid = 'numbers'::regclass"
+            )
         except psycopg.Error as exc:
             print(f"not prewarmed: {exc}", file=sys.stderr)
 
