@@ -155,6 +155,7 @@ def test_a_retry_while_the_first_runs_answers_409(api: Api) -> None:
     busy = api.post(path, data={"PhoneNumber": NUMBER}, headers=keyed("slow"))
     assert busy.status_code == 409
     assert "still in progress" in rest_exception(busy)["Message"]
+    assert busy.headers["Retry-After"] == "1"  # worth retrying, unlike a number not for sale
     assert owned_count(ctx) == 0
     assert idempotency.finish(ctx, claim, 201, '{"done": true}')
     done = api.post(path, data={"PhoneNumber": NUMBER}, headers=keyed("slow"))

@@ -150,6 +150,19 @@ def test_client_errors_are_not_retried(
     assert (len(script.requests), waits) == (1, [])
 
 
+def test_a_409_with_retry_after_is_retried_with_the_same_key(
+    make: Callable[..., Client], waits: list[float]
+) -> None:
+    """The server's answer while an earlier attempt with the same Idempotency-Key still
+    runs: the retry, with the same key, gets that attempt's answer."""
+    script = Script(error(409, {"Retry-After": "1"}), ok())
+    bought = make(script).incoming_phone_numbers.buy("+918023456701")
+    assert bought.phone_number == "+918023456701"
+    assert waits == [1.0]
+    keys = {r.headers["Idempotency-Key"] for r in script.requests}
+    assert len(script.requests) == 2 and len(keys) == 1
+
+
 def test_retry_after_is_honoured(make: Callable[..., Client], waits: list[float]) -> None:
     script = Script(error(429, {"Retry-After": "2"}), error(503, {"Retry-After": "0.25"}), ok())
     number = make(script).incoming_phone_numbers.get("x")

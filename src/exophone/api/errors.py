@@ -15,7 +15,7 @@ import falcon
 import falcon.asgi
 import orjson
 
-from exophone.domain.errors import ExophoneError, MethodNotAllowed, RateLimited, Unauthorized
+from exophone.domain.errors import ExophoneError, MethodNotAllowed, Unauthorized
 
 App = falcon.asgi.App[falcon.asgi.Request, falcon.asgi.Response]
 
@@ -42,7 +42,7 @@ async def handle_exophone_error(
         resp.set_header("WWW-Authenticate", WWW_AUTHENTICATE)
     elif isinstance(ex, MethodNotAllowed) and ex.allowed:
         resp.set_header("Allow", ", ".join(ex.allowed))
-    elif isinstance(ex, RateLimited):
+    if ex.retry_after is not None:
         resp.set_header("Retry-After", str(ex.retry_after))
 
 

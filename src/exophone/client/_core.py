@@ -43,6 +43,9 @@ MAX_RETRY_AFTER = 60.0
 """A ``Retry-After`` longer than this is not waited for: the error is raised at once."""
 
 RETRY_STATUSES = frozenset({429}) | frozenset(range(500, 600))
+# A 409 with Retry-After: an earlier attempt with the same Idempotency-Key is still
+# running (a 409 without it, such as a number not for sale, is final).
+BUSY = 409
 # Failures where the request may not have reached the server, or its answer was
 # lost: worth another try. Others (a bad URL, an unsupported scheme) are not.
 RETRY_TRANSPORT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
@@ -184,9 +187,11 @@ class BaseClient(Generic[HttpT]):
         if attempt >= self._config.max_retries or not call.retryable:
             return None
         if isinstance(outcome, httpx.Response):
-            if outcome.status_code not in RETRY_STATUSES:
-                return None
             wait = retry_after_seconds(outcome.headers.get("Retry-After"))
+            if outcome.status_code not in RETRY_STATUSES and not (
+                outcome.status_code == BUSY and wait is not None
+            ):
+                return None
             if wait is not None:
                 return wait if wait <= MAX_RETRY_AFTER else None
             return self._backoff(attempt)

@@ -23,9 +23,12 @@ from __future__ import annotations
 
 
 class ExophoneError(Exception):
-    """Base of every exophone error; ``status`` is the HTTP status it maps to."""
+    """Base of every exophone error; ``status`` is the HTTP status it maps to, and
+    ``retry_after`` (sent as ``Retry-After``) the seconds after which trying again may
+    succeed, for the errors that pass."""
 
     status: int = 500
+    retry_after: int | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -62,6 +65,13 @@ class Conflict(ExophoneError):
 
 class NumberUnavailable(Conflict):
     pass
+
+
+class InProgress(Conflict):
+    """Another request with the same Idempotency-Key is running: the same request a
+    moment later gets its answer."""
+
+    retry_after = 1
 
 
 class PayloadTooLarge(ExophoneError):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from exophone.domain.errors import BadRequest, Conflict, Unprocessable
+from exophone.domain.errors import BadRequest, InProgress, Unprocessable
 from exophone.service.context import Context
 from exophone.store import Repository
 
@@ -66,7 +66,7 @@ def begin(ctx: Context, account_sid: str, key: str, digest: str) -> Claim | Repl
     """Take the key for this request, or give the first answer to replay.
 
     Raises Unprocessable when the key was used for another request, and
-    Conflict while the first request with it is still running.
+    InProgress (409, with Retry-After) while the first request with it is still running.
     """
     now = ctx.clock.now_us()
     expired_before = now - RETENTION_US
@@ -86,7 +86,7 @@ def begin(ctx: Context, account_sid: str, key: str, digest: str) -> Claim | Repl
             return Claim(account_sid, key, now)
         held = repo.get_idempotency_key(account_sid, key)
         if held is None:  # given up in another process between these two statements
-            raise Conflict(f"Idempotency-Key '{key}' is changing hands; retry the request")
+            raise InProgress(f"Idempotency-Key '{key}' is changing hands; retry the request")
         held_digest, locked_at, status, body = held
         if held_digest != digest:
             raise Unprocessable(
@@ -99,7 +99,7 @@ def begin(ctx: Context, account_sid: str, key: str, digest: str) -> Claim | Repl
             account_sid, key, locked_at, now
         ):
             return Claim(account_sid, key, now)
-    raise Conflict(
+    raise InProgress(
         f"A request with Idempotency-Key '{key}' is still in progress; retry it in a moment"
     )
 
