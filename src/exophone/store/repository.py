@@ -955,7 +955,8 @@ class Repository:
 
 
 def _filter_tokens(q: SearchQuery) -> list[str]:
-    """The tokens of a search's region and flags in PostgreSQL's index (patterns.filter_tokens)."""
+    """The tokens of a search's region and flags in the search index of either store
+    (patterns.filter_tokens)."""
     return filter_tokens(q.country, q.number_type.value, q.region, sms=q.sms_only,
                          voice=q.voice_only, vanity=q.vanity_only)  # fmt: skip
 
