@@ -162,6 +162,85 @@ def test_a_retry_while_the_first_runs_answers_409(api: Api) -> None:
     assert (done.status_code, done.json()) == (201, {"done": True})
 
 
+def test_a_keyed_purchase_is_one_write_transaction(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new key is recorded with its answer in the purchase's own transaction: a keyed
+    purchase commits once, as one without a key does."""
+    store = api.world.ctx.store
+    writes: list[str] = []
+    transaction, statements = store.transaction, store.statements
+
+    def counted_transaction(*, write: bool = False) -> Any:
+        if write:
+            writes.append("transaction")
+        return transaction(write=write)
+
+    def counted_statements() -> Any:
+        writes.append("statements")
+        return statements()
+
+    monkeypatch.setattr(store, "transaction", counted_transaction)
+    monkeypatch.setattr(store, "statements", counted_statements)
+    resp = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed("one-commit"))
+    assert resp.status_code == 200, resp.text
+    assert writes == ["transaction"]
+    with transaction() as repo:
+        held = repo.get_idempotency_key("acme", "one-commit")
+    digest = idempotency.fingerprint("POST", api.path(BUY), {"PhoneNumber": NUMBER})
+    assert held is not None and (held[0], held[2], held[3]) == (digest, 200, resp.text)
+
+
+def test_a_retry_that_could_buy_again_rolls_back_and_replays(api: Api) -> None:
+    """A retry whose purchase would succeed again (the number went back on sale since)
+    finds its key held when it records it: the purchase rolls back, the first answer
+    is replayed, and the number stays for sale."""
+    ctx = api.world.ctx
+    ctx.settings = ctx.settings.with_(aging_period=0)  # released numbers are for sale at once
+    first = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed("again"))
+    assert first.status_code == 200, first.text
+    assert api.delete(api.path(f"{BUY}/{NUMBER}")).status_code == 202
+    again = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed("again"))
+    assert (again.status_code, again.content) == (200, first.content)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert owned_count(ctx) == 0
+    with ctx.store.transaction() as repo:
+        number = repo.get_number(NUMBER)
+    assert number is not None and number.status == NumberStatus.AVAILABLE
+
+
+def test_a_failing_retry_with_another_body_answers_422(api: Api) -> None:
+    """A retry that fails before its change (no PhoneNumber) still meets the key's first
+    request: another body answers 422, the same body replays the first answer."""
+    first = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed("k-body"))
+    assert first.status_code == 200, first.text
+    other = api.post(api.path(BUY), data={"FriendlyName": "x"}, headers=keyed("k-body"))
+    assert other.status_code == 422
+    assert "different request" in rest_exception(other)["Message"]
+    failed = api.post(api.path(BUY), data={"FriendlyName": "x"}, headers=keyed("k-fail"))
+    assert failed.status_code == 400
+    again = api.post(api.path(BUY), data={"FriendlyName": "x"}, headers=keyed("k-fail"))
+    assert (again.status_code, again.content) == (400, failed.content)
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_recording_a_new_key_purges_expired_ones(world: World, clock: StepClock) -> None:
+    ctx = world.ctx
+    for i in range(3):
+        claim = idempotency.new_claim(ctx, "acme", f"old-{i}", "d")
+        assert idempotency.finish(ctx, claim, 200, "{}")
+    clock.now += idempotency.RETENTION_US + 1
+    claim = idempotency.new_claim(ctx, "other", "new", "d")
+    with ctx.store.transaction(write=True) as repo:
+        assert idempotency.record(repo, claim, 200, "{}")
+    with ctx.store.transaction() as repo:
+        held = [k for k in ("old-0", "old-1", "old-2") if repo.get_idempotency_key("acme", k)]
+        assert held == []
+        assert repo.get_idempotency_key("other", "new") is not None
+    with pytest.raises(idempotency.KeyHeld), ctx.store.transaction(write=True) as repo:
+        idempotency.record(repo, claim, 201, "[]")  # held now: the caller rolls back
+
+
 @pytest.mark.parametrize("key", ["", "x" * 256, "tab\there", "naïve".encode()])
 def test_unusable_keys_answer_400(api: Api, key: str | bytes) -> None:
     resp = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers={"Idempotency-Key": key})
@@ -328,11 +407,13 @@ def test_the_answer_is_recorded_in_the_changes_own_transaction(
     def no_separate_write(*args: object, **kwargs: object) -> bool:
         raise AssertionError("the answer was recorded apart from the change")
 
-    monkeypatch.setattr(idempotency, "finish", no_separate_write)
     key = str(uuid.uuid4())
     path = api.path(BUY) if method == "POST" else api.path(f"{BUY}/{NUMBER}")
     data = {"PhoneNumber": NUMBER} if method == "POST" else None
-    first = api.request(method, path, data=data, headers=keyed(key))
+    with monkeypatch.context() as patch:
+        patch.setattr(idempotency, "finish", no_separate_write)
+        patch.setattr(idempotency, "begin", no_separate_write)
+        first = api.request(method, path, data=data, headers=keyed(key))
     assert first.status_code in (200, 202), first.text
     with api.world.ctx.store.transaction() as repo:
         held = repo.get_idempotency_key("acme", key)
@@ -344,8 +425,8 @@ def test_the_answer_is_recorded_in_the_changes_own_transaction(
 
 
 def test_the_claim_commits_without_waiting_for_the_log(ctx: Context) -> None:
-    """Taking a key is the first of a keyed purchase's two commits; it need not wait for
-    the disk (lost in a crash, a retry starts afresh; the purchase's own commit makes it
+    """Taking a key in a commit of its own (``begin``, for a key a request found held)
+    need not wait for the disk (lost in a crash, a retry starts afresh; the purchase's own commit makes it
     durable, the log being written in order). PostgreSQL: asynchronous commit for the
     take's transaction only; SQLite: WAL with synchronous=NORMAL, no commit waits."""
     accounts.create_account(ctx, "Acme", "acme")

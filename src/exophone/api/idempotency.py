@@ -1,22 +1,25 @@
 """The ``Idempotency-Key`` header on purchases and releases, around their responders.
 
-A responder that takes the header is decorated with ``@recorded`` and, once
-it knows the account and the parameters, asks ``await replayed(...)``:
+A responder that takes the header is decorated with ``@recorded``; once it
+knows the account and the parameters it calls ``expect(...)``, and it runs its
+change with ``await write(...)``, which hands the service call the key's claim:
 
     @idempotency.recorded
     async def on_post(self, req, resp, sid):
         account = await self.authenticate(req, sid)
         params = await body_params(req, ...)
-        if await idempotency.replayed(self.ctx, req, resp, account, params):
-            return
+        idempotency.expect(self.ctx, req, account, params)
         ...
+        await idempotency.write(self.ctx, req, numbers.buy, self.ctx, ..., answer=...)
 
-Without the header nothing changes. With it, ``replayed`` either fills the
-response with the first answer to this key (and the responder returns) or
-takes the key for this request; ``recorded`` then stores the answer the
-responder gave, success or error alike, so a retry gets the same status and
-body. An unexpected failure (a 5xx) is not stored: the key is given up and a
-retry runs the request anew.
+Without the header nothing changes. With it, the service call records the key
+with its answer in its own transaction. If the key is held already, the
+change rolls back and ``begin`` decides: the response becomes the first answer
+to the key (``Idempotent-Replayed: true``), a 422 or a 409, or the request runs
+again holding the key. ``recorded`` stores an error answer the responder gave
+too, so a retry gets the same status and body. An unexpected failure (a 5xx) is
+not stored: a key taken by ``begin`` is given up and a retry runs the request
+anew.
 """
 
 from __future__ import annotations
@@ -48,34 +51,68 @@ class HasContext(Protocol):
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=HasContext)
+T = TypeVar("T")
 Responder = Callable[Concatenate[R, falcon.asgi.Request, falcon.asgi.Response, P], Awaitable[None]]
 
 
-async def replayed(
-    ctx: Context,
-    req: falcon.asgi.Request,
-    resp: falcon.asgi.Response,
-    account_sid: str,
-    params: dict[str, str],
-) -> bool:
-    """True when ``resp`` now holds the first answer to the request's key.
-
-    Otherwise the request goes ahead (holding its key, if it has one).
-    """
+def expect(
+    ctx: Context, req: falcon.asgi.Request, account_sid: str, params: dict[str, str]
+) -> None:
+    """Note the request's key, if it has one (a 400 for an unusable one), as a new claim."""
     header = req.get_header(HEADER)
     if header is None:
-        return False
+        return
     key = idempotency.check_key(header)
     digest = idempotency.fingerprint(req.method, req.path, params)
-    outcome = await ctx.store.write(idempotency.begin, ctx, account_sid, key, digest)
+    req.context.idempotency_claim = idempotency.new_claim(ctx, account_sid, key, digest)
+
+
+async def write(
+    ctx: Context, req: falcon.asgi.Request, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """``ctx.store.write(fn, ...)`` with ``claim=`` the request's claim, which ``fn``
+    records with its answer in its transaction (``service.idempotency.record``).
+
+    A key found held goes through ``begin``: its first answer is replayed, or
+    the call runs again holding the key.
+    """
+    claim = _claim(req)
+    if claim is None:
+        return await ctx.store.write(fn, *args, **kwargs)
+    req.context.idempotency_recorded = True
+    try:
+        return await ctx.store.write(fn, *args, **{**kwargs, "claim": claim})  # type: ignore[arg-type]
+    except idempotency.KeyHeld:
+        held = await _begin(ctx, req, claim)
+        return await ctx.store.write(fn, *args, **{**kwargs, "claim": held})  # type: ignore[arg-type]
+
+
+class _Replayed(Exception):  # not an error: the way out of the responder
+    """The response is the first answer to the request's key."""
+
+    def __init__(self, replay: idempotency.Replay) -> None:
+        self.replay = replay
+
+
+async def _begin(
+    ctx: Context, req: falcon.asgi.Request, claim: idempotency.Claim
+) -> idempotency.Claim:
+    """``begin`` for a new claim found held: raises _Replayed with the first answer, or
+    the 422 or 409 ``begin`` raises; else the request holds the key from now on."""
+    outcome = await ctx.store.write(
+        idempotency.begin, ctx, claim.account_sid, claim.key, claim.fingerprint
+    )
     if isinstance(outcome, idempotency.Replay):
-        resp.status = outcome.status
-        resp.content_type = falcon.MEDIA_JSON
-        resp.data = outcome.body.encode()
-        resp.set_header(REPLAYED_HEADER, "true")
-        return True
+        raise _Replayed(outcome)
     req.context.idempotency_claim = outcome
-    return False
+    return outcome
+
+
+def _replay(resp: falcon.asgi.Response, replay: idempotency.Replay) -> None:
+    resp.status = replay.status
+    resp.content_type = falcon.MEDIA_JSON
+    resp.data = replay.body.encode()
+    resp.set_header(REPLAYED_HEADER, "true")
 
 
 def recorded(responder: Responder[R, P]) -> Responder[R, P]:
@@ -92,11 +129,17 @@ def recorded(responder: Responder[R, P]) -> Responder[R, P]:
     ) -> None:
         try:
             await responder(self, req, resp, *args, **kwargs)
+        except _Replayed as replayed:
+            _replay(resp, replayed.replay)
         except ExophoneError as exc:
-            if exc.status < 500:
-                await _finish(self.ctx, req, exc.status, rest_exception(exc.status, exc.message))
-            else:
+            if exc.status >= 500:
                 await _abandon(self.ctx, req)
+                raise
+            try:
+                await _finish(self.ctx, req, exc.status, rest_exception(exc.status, exc.message))
+            except _Replayed as replayed:  # a retry of a request that failed alike
+                _replay(resp, replayed.replay)
+                return
             raise
         except BaseException:
             await _abandon(self.ctx, req)
@@ -109,21 +152,22 @@ def recorded(responder: Responder[R, P]) -> Responder[R, P]:
     return wrapper
 
 
-def claim_of(req: falcon.asgi.Request) -> idempotency.Claim | None:
-    """The key this request holds, for a service to record its answer in its own
-    transaction; the request then counts as recorded."""
-    claim = _claim(req)
-    if claim is not None:
-        req.context.idempotency_recorded = True
-    return claim
-
-
 async def _finish(ctx: Context, req: falcon.asgi.Request, status: int, body: bytes) -> None:
+    """Record an answer given apart from the service call's transaction.
+
+    Raises _Replayed (or the 422 or 409 of ``begin``) when a new key was held already.
+    """
     claim = _claim(req)
     if claim is None:
         return
     try:
-        await ctx.store.write(idempotency.finish, ctx, claim, status, body.decode())
+        try:
+            await ctx.store.write(idempotency.finish, ctx, claim, status, body.decode())
+        except idempotency.KeyHeld:
+            held = await _begin(ctx, req, claim)
+            await ctx.store.write(idempotency.finish, ctx, held, status, body.decode())
+    except (_Replayed, ExophoneError):
+        raise
     except Exception:
         # The answer still goes out; the key stays unfinished and a retry
         # after STALE_AFTER_US runs the request again.
@@ -132,7 +176,7 @@ async def _finish(ctx: Context, req: falcon.asgi.Request, status: int, body: byt
 
 async def _abandon(ctx: Context, req: falcon.asgi.Request) -> None:
     claim = _claim(req)
-    if claim is None:
+    if claim is None or not claim.held:  # a new key was never held: nothing to give up
         return
     try:
         # Shielded: a request cancelled mid-way still gives its key up.

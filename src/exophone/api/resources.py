@@ -146,13 +146,11 @@ class IncomingNumbers(Resource):
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, sid: str) -> None:
         account = await self.authenticate(req, sid)
         params = await body_params(req, self.ctx.settings.max_body_bytes)
-        if await idempotency.replayed(self.ctx, req, resp, account, params):
-            return
+        idempotency.expect(self.ctx, req, account, params)
         phone = params.get("PhoneNumber", "").strip()
         if not phone:
             raise BadRequest("PhoneNumber is mandatory")
         changes = _changes(params)
-        claim = idempotency.claim_of(req)
         answered: list[bytes] = []
 
         def answer(number: Number) -> str:
@@ -160,7 +158,9 @@ class IncomingNumbers(Resource):
             answered.append(orjson.dumps(wire.incoming_number(number, self.ctx.settings.tz)))
             return answered[-1].decode()
 
-        bought = await self.ctx.store.write(
+        bought = await idempotency.write(
+            self.ctx,
+            req,
             numbers.buy,
             self.ctx,
             account,
@@ -169,8 +169,7 @@ class IncomingNumbers(Resource):
             sms_url=changes.sms_url or None,
             friendly_name=changes.friendly_name or None,
             caller=self.caller(req),
-            claim=claim,
-            answer=answer if claim is not None else None,
+            answer=answer,
         )
         if answered:  # a retried transaction answers with its last attempt's body
             resp.content_type = falcon.MEDIA_JSON
@@ -204,12 +203,11 @@ class IncomingNumber(Resource):
         self, req: falcon.asgi.Request, resp: falcon.asgi.Response, sid: str, ref: str
     ) -> None:
         account = await self.authenticate(req, sid)
-        if await idempotency.replayed(self.ctx, req, resp, account, {}):
-            return
-        claim = idempotency.claim_of(req)
-        await self.ctx.store.write(
-            numbers.release, self.ctx, account, ref, self.caller(req), claim, ACCEPTED_BODY
-        )
+        idempotency.expect(self.ctx, req, account, {})
+        await idempotency.write(
+            self.ctx, req, numbers.release, self.ctx, account, ref, self.caller(req),
+            answer=ACCEPTED_BODY,
+        )  # fmt: skip
         _json(resp, wire.ACCEPTED, status=202)
 
 

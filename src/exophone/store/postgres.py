@@ -103,6 +103,32 @@ class PgRepository(Repository):
         )
         return bool(self.cur.fetchone()[1] == 1)
 
+    def answer_idempotency_key(
+        self,
+        account_sid: str,
+        key: str,
+        fingerprint: str,
+        now: int,
+        status: int,
+        body: str,
+        *,
+        purge_before: int,
+        purge_limit: int,
+    ) -> bool:
+        # One statement. Inside a purchase's transaction the purged rows stay locked
+        # until it commits: SKIP LOCKED leaves those another purchase is purging to it
+        # rather than wait for them.
+        self._exec(
+            "WITH purged AS (DELETE FROM idempotency_keys WHERE (account_sid, idem_key) IN ("
+            "  SELECT account_sid, idem_key FROM idempotency_keys WHERE created_at < ?"
+            "  ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED))"
+            " INSERT INTO idempotency_keys (account_sid, idem_key, fingerprint, created_at,"
+            " locked_at, response_status, response_body) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (account_sid, idem_key) DO NOTHING",
+            (purge_before, purge_limit, account_sid, key, fingerprint, now, now, status, body),
+        )
+        return bool(self.cur.rowcount == 1)
+
     _INSERT_BATCH = (
         f"INSERT INTO numbers ({', '.join(bulk.COLUMNS)}, status, added_at)"
         f" SELECT {', '.join(_BATCH_VALUES)}, 'available', ?"

@@ -858,6 +858,30 @@ class Repository:
         self.purge_idempotency_keys(purge_before, purge_limit)
         return self.insert_idempotency_key(account_sid, key, fingerprint, now)
 
+    def answer_idempotency_key(
+        self,
+        account_sid: str,
+        key: str,
+        fingerprint: str,
+        now: int,
+        status: int,
+        body: str,
+        *,
+        purge_before: int,
+        purge_limit: int,
+    ) -> bool:
+        """Forget up to ``purge_limit`` keys created before ``purge_before``, then record a
+        new key with its answer, in the transaction of the change it answers; False if the
+        account holds this key already (the caller rolls back)."""
+        self.purge_idempotency_keys(purge_before, purge_limit)
+        self._exec(
+            "INSERT INTO idempotency_keys (account_sid, idem_key, fingerprint, created_at,"
+            " locked_at, response_status, response_body) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (account_sid, idem_key) DO NOTHING",
+            (account_sid, key, fingerprint, now, now, status, body),
+        )
+        return bool(self.cur.rowcount == 1)
+
     def insert_idempotency_key(
         self, account_sid: str, key: str, fingerprint: str, now: int
     ) -> bool:
