@@ -426,9 +426,10 @@ def test_the_answer_is_recorded_in_the_changes_own_transaction(
 
 def test_the_claim_commits_without_waiting_for_the_log(ctx: Context) -> None:
     """Taking a key in a commit of its own (``begin``, for a key a request found held)
-    need not wait for the disk (lost in a crash, a retry starts afresh; the purchase's own commit makes it
-    durable, the log being written in order). PostgreSQL: asynchronous commit for the
-    take's transaction only; SQLite: WAL with synchronous=NORMAL, no commit waits."""
+    need not wait for the disk (lost in a crash, a retry starts afresh; the purchase's
+    own commit makes it durable, the log being written in order). PostgreSQL:
+    asynchronous commit for the take's transaction only; SQLite: WAL with
+    synchronous=NORMAL, no commit waits."""
     accounts.create_account(ctx, "Acme", "acme")
     now = ctx.clock.now_us()
     with ctx.store.transaction(write=True) as repo:  # the take's own, made visible
