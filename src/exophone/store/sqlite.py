@@ -52,6 +52,8 @@ BUSY_POLL_SECONDS = 0.0005
 # as well: with 64 MiB its RSS grew from 52 to 119 MB on a 10M-number inventory.
 BULK_CACHE_KIB = 64 * 1024
 SERVING_CACHE_KIB = 16 * 1024
+# A WAL this long (in pages: 16 MiB) starts over at the next checkpoint (``_checkpoint``).
+RESTART_FRAMES = 4096
 
 
 class SQLiteStore(Store):
@@ -126,9 +128,18 @@ class SQLiteStore(Store):
             conn.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpoint thread does it
 
     def _checkpoint(self) -> None:
-        """The checkpoint thread: a passive checkpoint every ``checkpoint_every`` seconds.
+        """The checkpoint thread: a passive checkpoint every ``checkpoint_every`` seconds,
+        and a restart of the WAL once it holds ``RESTART_FRAMES``.
         A fresh connection each time (a fraction of a millisecond): one opened before
         the file was in WAL mode would never see its WAL.
+
+        A passive checkpoint never blocks a writer, but under steady writes it never
+        catches up with them either, and the WAL only starts over from its first frame
+        when it has: it grew to 1.1 GB in ten seconds of purchases on a 31 MB
+        database, each commit extending the file and each read searching a wal-index
+        that long. So once the WAL is that large, the thread also runs a restarting
+        checkpoint: it holds writers off while it copies the few frames the passive
+        one left and the WAL starts over. Purchases ran 5-10% faster with it.
 
         Never at once again: SQLite counts the frames checkpointed since the WAL last
         started over, not those of this checkpoint, and under 1,000 purchases a second
@@ -138,7 +149,9 @@ class SQLiteStore(Store):
         while not self._stop.wait(self.checkpoint_every):
             try:
                 with closing(sqlite3.connect(self.path, isolation_level=None)) as conn:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if frames >= RESTART_FRAMES:
+                        conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
             except sqlite3.Error as exc:  # a locked or vanished file: next time
                 log.debug("checkpoint skipped: %s", exc)
 
