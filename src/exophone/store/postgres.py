@@ -78,6 +78,15 @@ class PgRepository(Repository):
         )
         return self.cur.fetchone()
 
+    # Up to LIMIT keys created before a time, oldest first, forgotten. Inside a
+    # purchase's transaction the purged rows stay locked until it commits: SKIP LOCKED
+    # leaves those another purchase is purging to it rather than wait for them.
+    _PURGED = (
+        "purged AS (DELETE FROM idempotency_keys WHERE (account_sid, idem_key) IN ("
+        " SELECT account_sid, idem_key FROM idempotency_keys WHERE created_at < ?"
+        " ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED))"
+    )
+
     def take_idempotency_key(
         self,
         account_sid: str,
@@ -91,11 +100,8 @@ class PgRepository(Repository):
         # One statement, so one round trip on an autocommit connection; set_config(...,
         # true) holds until the end of its transaction, so its commit does not wait.
         self._exec(
-            "WITH purged AS (DELETE FROM idempotency_keys WHERE (account_sid, idem_key) IN ("
-            "  SELECT account_sid, idem_key FROM idempotency_keys WHERE created_at < ?"
-            "  ORDER BY created_at LIMIT ?)),"
-            " taken AS (INSERT INTO idempotency_keys (account_sid, idem_key, fingerprint,"
-            "  created_at, locked_at) VALUES (?, ?, ?, ?, ?)"
+            f"WITH {self._PURGED}, taken AS (INSERT INTO idempotency_keys"
+            "  (account_sid, idem_key, fingerprint, created_at, locked_at) VALUES (?, ?, ?, ?, ?)"
             "  ON CONFLICT (account_sid, idem_key) DO NOTHING RETURNING 1)"
             " SELECT set_config('synchronous_commit', 'off', true),"
             " (SELECT count(*) FROM taken)",
@@ -115,16 +121,9 @@ class PgRepository(Repository):
         purge_before: int,
         purge_limit: int,
     ) -> bool:
-        # One statement. Inside a purchase's transaction the purged rows stay locked
-        # until it commits: SKIP LOCKED leaves those another purchase is purging to it
-        # rather than wait for them.
+        # One statement, in the purchase's transaction.
         self._exec(
-            "WITH purged AS (DELETE FROM idempotency_keys WHERE (account_sid, idem_key) IN ("
-            "  SELECT account_sid, idem_key FROM idempotency_keys WHERE created_at < ?"
-            "  ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED))"
-            " INSERT INTO idempotency_keys (account_sid, idem_key, fingerprint, created_at,"
-            " locked_at, response_status, response_body) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (account_sid, idem_key) DO NOTHING",
+            f"WITH {self._PURGED} {self._ANSWER_KEY}",
             (purge_before, purge_limit, account_sid, key, fingerprint, now, now, status, body),
         )
         return bool(self.cur.rowcount == 1)

@@ -858,6 +858,12 @@ class Repository:
         self.purge_idempotency_keys(purge_before, purge_limit)
         return self.insert_idempotency_key(account_sid, key, fingerprint, now)
 
+    _ANSWER_KEY = (
+        "INSERT INTO idempotency_keys (account_sid, idem_key, fingerprint, created_at,"
+        " locked_at, response_status, response_body) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (account_sid, idem_key) DO NOTHING"
+    )
+
     def answer_idempotency_key(
         self,
         account_sid: str,
@@ -875,9 +881,7 @@ class Repository:
         account holds this key already (the caller rolls back)."""
         self.purge_idempotency_keys(purge_before, purge_limit)
         self._exec(
-            "INSERT INTO idempotency_keys (account_sid, idem_key, fingerprint, created_at,"
-            " locked_at, response_status, response_body) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (account_sid, idem_key) DO NOTHING",
+            self._ANSWER_KEY,
             (account_sid, key, fingerprint, now, now, status, body),
         )
         return bool(self.cur.rowcount == 1)
