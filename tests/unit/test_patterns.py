@@ -138,6 +138,32 @@ def test_grams_are_the_4_digit_windows_counted_by_letter() -> None:
     assert grams("1" * MAX_LENGTH)[-1] == "s1111j"
 
 
+def test_postgresql_holds_gapped_4_grams_too() -> None:
+    """Two digits, two places skipped, two digits: positions 0, 1, 4, 5; 1, 2, 5, 6 ..."""
+    assert grams("8023456701", gapped=True)[-5:] == [
+        "g8045a", "g0256a", "g2367a", "g3470a", "g4501a",
+    ]  # fmt: skip
+    assert grams("8023456701", gapped=True)[:-5] == grams("8023456701")
+    assert grams("12345", gapped=True) == grams("12345")  # too short: six digits
+    assert grams("777777", gapped=True)[-1] == "g7777a"
+    assert grams("7777777", gapped=True)[-2:] == ["g7777a", "g7777b"]
+
+
+@pytest.mark.parametrize(
+    ("text", "gapped"),
+    [
+        ("12**3456", ("g1234a",)),
+        ("12**34", ("g1234a",)),
+        ("12*4567", ("g1256a",)),  # digits 0, 1, 4, 5 of the pattern
+        ("123456", ("g1256a",)),
+        ("7777777", ("g7777b",)),
+        ("1*2*3*4", ()),
+    ],
+)
+def test_a_pattern_needs_the_gapped_tokens_of_its_pairs(text: str, gapped: tuple[str, ...]) -> None:
+    assert parse(text).gapped == gapped
+
+
 @pytest.mark.parametrize(
     ("text", "tokens"),
     [
@@ -178,6 +204,7 @@ def test_every_number_a_pattern_matches_holds_the_patterns_tokens() -> None:
         pattern = parse(("^" if at == 0 and rng.random() < 0.5 else "") + body)
         assert re.fullmatch(pattern.like.replace("%", ".*").replace("_", "."), national)
         assert set(pattern.tokens) <= held, (national, pattern)
+        assert set(pattern.gapped) <= set(grams(national, gapped=True)), (national, pattern)
 
 
 # -- plans -------------------------------------------------------------------------------------
@@ -246,8 +273,8 @@ def test_a_larger_page_makes_the_scan_dearer() -> None:
 
 def test_postgresql_tokens_carry_the_numbers_bucket() -> None:
     assert bucket("8023456701") == "E"  # digits sum to 36; 36 mod 16 = 4
-    assert bucketed("97777777") == (  # 58 mod 16 = 10
-        "9777aK 7777aK 7777bK 7777cK 7777dK s9777aK s7777aK"
+    assert bucketed("97777777") == (  # 58 mod 16 = 10; with the gapped 4-grams
+        "9777aK 7777aK 7777bK 7777cK 7777dK s9777aK s7777aK g9777aK g7777aK g7777bK"
     )
     assert {bucket(str(n)) for n in range(10_000, 10_200)} == set("ABCDEFGHIJKLMNOP")
 

@@ -325,9 +325,9 @@ def test_the_migration_indexes_numbers_already_held(ctx: Context) -> None:
     rows = _rows(ctx)
     with resources.as_file(resources.files("exophone.store") / "migrations") as folder:
         ids = ("0004_search", "0007_search_filters", "0008_spaced_grams",
-               "0009_sqlite_search_filters")  # fmt: skip
+               "0009_sqlite_search_filters", "0010_gapped_grams")  # fmt: skip
         search = [m for m in read_migrations(str(folder)) if m.id in ids]
-        assert len(search) == 4
+        assert len(search) == 5
         backend = get_backend(ctx.store.yoyo_url())
         try:
             with backend.lock():
@@ -341,6 +341,8 @@ def test_the_migration_indexes_numbers_already_held(ctx: Context) -> None:
         assert _search(ctx, _query(row.national, M)) == [row.phone_number]
         spaced = "".join(d if i % 2 == 0 else "*" for i, d in enumerate(row.national[:7]))
         assert row.phone_number in _search(ctx, _query("^" + spaced, M))
+        gapped = row.national[:2] + "**" + row.national[4:8]
+        assert row.phone_number in _search(ctx, _query("^" + gapped, M))
 
 
 def test_a_spaced_pattern_is_looked_up_in_the_index(stocked: Context) -> None:
@@ -355,6 +357,26 @@ def test_a_spaced_pattern_is_looked_up_in_the_index(stocked: Context) -> None:
         assert _search(stocked, q) == _expected(rows, q)
         if row.status == NumberStatus.AVAILABLE.value:
             assert row.phone_number in _search(stocked, q)
+
+
+def test_a_pattern_with_one_4_gram_looks_up_its_gapped_ones_too(stocked: Context) -> None:
+    """``12**3456``: one 4-gram, and two digits two places before two of its own, which
+    PostgreSQL's index holds as a gapped 4-gram (``g1234``): both are looked up there.
+    SQLite's index holds no gapped 4-grams and looks the 4-gram up alone."""
+    rows = _rows(stocked)
+    for row in rows[:: len(rows) // 20]:
+        text = row.national[1:3] + "**" + row.national[5:9]
+        q = _query(text, L if row.number_type == L.value else M, limit=1000)
+        assert q.plan.path is Path.INDEX, text
+        assert q.plan.tokens == (row.national[5:9] + "a",)
+        assert q.plan.gapped == ("g" + row.national[1:3] + row.national[5:7] + "a",)
+        assert _search(stocked, q) == _expected(rows, q)
+        if row.status == NumberStatus.AVAILABLE.value:
+            assert row.phone_number in _search(stocked, q)
+    with stocked.store.transaction() as repo:
+        params = repo._search_sql(_query("12**3456", M), None, "all", buckets=["A"])[1]
+    looked_up = [t for p in params if isinstance(p, list) for t in p]
+    assert ("g1234aA" in looked_up) == (stocked.store.dialect == "postgresql")
 
 
 # -- the store's own plans --------------------------------------------------------------------

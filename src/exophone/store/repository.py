@@ -526,8 +526,10 @@ class Repository:
             where.append("phone_number >= ?" if part == "from" else "phone_number < ?")
             params.append(pivot)
         if index:
-            # Each token, in any of the buckets, and every filter's token.
-            tokens: list[list[str]] = [[t + b for b in buckets] for t in q.plan.tokens]
+            # Each token (gapped ones too), in any of the buckets, and every filter's token.
+            tokens: list[list[str]] = [
+                [t + b for b in buckets] for t in (*q.plan.tokens, *q.plan.gapped)
+            ]
             where[:0] = [f"{PG_TOKENS_OF_NUMBERS} && ?"] * len(tokens)
             if filters := _filter_tokens(q):
                 where.insert(len(tokens), f"{PG_TOKENS_OF_NUMBERS} @> ?")
