@@ -424,6 +424,25 @@ def test_the_answer_is_recorded_in_the_changes_own_transaction(
     assert again.headers["Idempotent-Replayed"] == "true"
 
 
+def test_a_request_takes_over_the_key_of_an_attempt_that_died(api: Api, clock: StepClock) -> None:
+    """A key held without an answer (its process died mid-request) is found held by the
+    retry; once the attempt is stale the retry takes the key over, buys, and its answer
+    is the one replayed from then on."""
+    ctx = api.world.ctx
+    path = api.path(BUY)
+    digest = idempotency.fingerprint("POST", path, {"PhoneNumber": NUMBER})
+    assert isinstance(idempotency.begin(ctx, "acme", "died", digest), idempotency.Claim)
+    busy = api.post(path, data={"PhoneNumber": NUMBER}, headers=keyed("died"))
+    assert busy.status_code == 409
+    clock.now += idempotency.STALE_AFTER_US + 1
+    first = api.post(path, data={"PhoneNumber": NUMBER}, headers=keyed("died"))
+    assert first.status_code == 200, first.text
+    assert "Idempotent-Replayed" not in first.headers
+    again = api.post(path, data={"PhoneNumber": NUMBER}, headers=keyed("died"))
+    assert (again.status_code, again.content) == (200, first.content)
+    assert owned_count(ctx) == 1
+
+
 def test_the_claim_commits_without_waiting_for_the_log(ctx: Context) -> None:
     """Taking a key in a commit of its own (``begin``, for a key a request found held)
     need not wait for the disk (lost in a crash, a retry starts afresh; the purchase's
