@@ -116,7 +116,8 @@ def _replay(resp: falcon.asgi.Response, replay: idempotency.Replay) -> None:
 
 
 def recorded(responder: Responder[R, P]) -> Responder[R, P]:
-    """Store the answer of a responder that took an idempotency key (see ``replayed``)."""
+    """Store the answer of a responder that took an idempotency key (see the module's
+    docstring), and send the first answer to a key found held."""
 
     @functools.wraps(responder)
     async def wrapper(
@@ -147,7 +148,10 @@ def recorded(responder: Responder[R, P]) -> Responder[R, P]:
         else:
             if not getattr(req.context, "idempotency_recorded", False):
                 status = falcon.http_status_to_code(resp.status)
-                await _finish(self.ctx, req, status, resp.data or b"")
+                try:
+                    await _finish(self.ctx, req, status, resp.data or b"")
+                except _Replayed as replayed:
+                    _replay(resp, replayed.replay)
 
     return wrapper
 
