@@ -52,6 +52,8 @@ BUSY_POLL_SECONDS = 0.0005
 # as well: with 64 MiB its RSS grew from 52 to 119 MB on a 10M-number inventory.
 BULK_CACHE_KIB = 64 * 1024
 SERVING_CACHE_KIB = 16 * 1024
+# The write connections of a serving store: SQLite's default.
+WRITE_CACHE_KIB = 2 * 1024
 # A WAL this long (in pages: 16 MiB) starts over at the next checkpoint (``_checkpoint``).
 RESTART_FRAMES = 4096
 
@@ -103,10 +105,13 @@ class SQLiteStore(Store):
         conn: sqlite3.Connection | None = getattr(self._local, "write_conn", None)
         if conn is None:
             self._connection()  # WAL mode first
-            conn = self._local.write_conn = self._open(0)
+            # A serving store writes a few pages a request: SQLite's default cache holds
+            # them, and an API process's memory stays that of its reads.
+            cache = self.cache_kib if self.checkpoint_every is None else WRITE_CACHE_KIB
+            conn = self._local.write_conn = self._open(0, cache)
         return conn
 
-    def _open(self, busy_timeout_ms: int) -> sqlite3.Connection:
+    def _open(self, busy_timeout_ms: int, cache_kib: int | None = None) -> sqlite3.Connection:
         conn = sqlite3.connect(
             self.path,
             isolation_level=None,
@@ -117,7 +122,7 @@ class SQLiteStore(Store):
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         conn.execute("PRAGMA foreign_keys = ON")
         register_grams(conn)
-        conn.execute(f"PRAGMA cache_size = -{int(self.cache_kib)}")
+        conn.execute(f"PRAGMA cache_size = -{int(cache_kib or self.cache_kib)}")
         self._checkpoint_apart(conn)
         with self._lock:
             self._connections.append(conn)
