@@ -342,6 +342,40 @@ def test_the_wal_starts_over_under_steady_writes(
     assert largest < 4096 * commits // 3, f"{largest // 4096} pages after {commits} commits"
 
 
+def test_a_long_read_does_not_hold_writers_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The restarting checkpoint holds writers off while it waits for readers to leave
+    the WAL: it gives up after RESTART_WAIT_SECONDS rather than wait out a long read."""
+    monkeypatch.setattr(sqlite_engine, "RESTART_FRAMES", 16)
+    path = tmp_path / "reader.db"
+    store = SQLiteStore(path, checkpoint_every=0.02)
+    store.migrate()
+    ctx = Context(store=store, settings=Settings(database_url=f"sqlite:///{path}"))
+    accounts.create_account(ctx, "Acme", "acme")
+    for window in range(50):  # more than RESTART_FRAMES pages in the WAL
+        with store.transaction(write=True) as repo:
+            repo.add_hits("acme", window, 1)
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM rate_limits").fetchone()  # a snapshot in the WAL
+    slowest, window = 0.0, 50
+    try:
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            with store.transaction(write=True) as repo:
+                repo.add_hits("acme", window, 1)
+            slowest = max(slowest, time.monotonic() - started)
+            window += 1
+            time.sleep(0.002)
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+        store.close()
+    assert slowest < 0.5, f"a write waited {slowest:.2f} s"
+
+
 def test_a_serving_store_keeps_a_smaller_page_cache(tmp_path: Path) -> None:
     """An API process's RSS must not grow with the inventory: 16 MiB of page cache a
     connection when serving, 64 MiB for the bulk loads of the command line."""
