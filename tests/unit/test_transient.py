@@ -313,6 +313,14 @@ def test_a_serving_store_checkpoints_in_its_own_thread(tmp_path: Path) -> None:
     assert store._checkpointer is not None and not store._checkpointer.is_alive()
 
 
+def checkpointing_store(path: Path) -> SQLiteStore:
+    """A migrated store that checkpoints every 20 ms, with the account "acme"."""
+    store = SQLiteStore(path, checkpoint_every=0.02)
+    store.migrate()
+    accounts.create_account(Context(store=store, settings=Settings()), "Acme", "acme")
+    return store
+
+
 def test_the_wal_starts_over_under_steady_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -321,10 +329,7 @@ def test_the_wal_starts_over_under_steady_writes(
     in ten seconds of purchases). The checkpoint thread restarts it once it is long."""
     monkeypatch.setattr(sqlite_engine, "RESTART_FRAMES", 128)
     path = tmp_path / "steady.db"
-    store = SQLiteStore(path, checkpoint_every=0.02)
-    store.migrate()
-    ctx = Context(store=store, settings=Settings(database_url=f"sqlite:///{path}"))
-    accounts.create_account(ctx, "Acme", "acme")
+    store = checkpointing_store(path)
     largest, commits = 0, 0
     try:
         deadline = time.monotonic() + 1.5
@@ -349,10 +354,7 @@ def test_a_long_read_does_not_hold_writers_off(
     the WAL: it gives up after RESTART_WAIT_SECONDS rather than wait out a long read."""
     monkeypatch.setattr(sqlite_engine, "RESTART_FRAMES", 16)
     path = tmp_path / "reader.db"
-    store = SQLiteStore(path, checkpoint_every=0.02)
-    store.migrate()
-    ctx = Context(store=store, settings=Settings(database_url=f"sqlite:///{path}"))
-    accounts.create_account(ctx, "Acme", "acme")
+    store = checkpointing_store(path)
     for window in range(50):  # more than RESTART_FRAMES pages in the WAL
         with store.transaction(write=True) as repo:
             repo.add_hits("acme", window, 1)
