@@ -109,24 +109,9 @@ class PgRepository(Repository):
         )
         return bool(self.cur.fetchone()[1] == 1)
 
-    def answer_idempotency_key(
-        self,
-        account_sid: str,
-        key: str,
-        fingerprint: str,
-        now: int,
-        status: int,
-        body: str,
-        *,
-        purge_before: int,
-        purge_limit: int,
-    ) -> bool:
+    def _purge_then(self, before: int, limit: int, sql: str, params: Sequence[Any]) -> None:
         # One statement, in the purchase's transaction.
-        self._exec(
-            f"WITH {self._PURGED} {self._ANSWER_KEY}",
-            (purge_before, purge_limit, account_sid, key, fingerprint, now, now, status, body),
-        )
-        return bool(self.cur.rowcount == 1)
+        self._exec(f"WITH {self._PURGED} {sql}", (before, limit, *params))
 
     _INSERT_BATCH = (
         f"INSERT INTO numbers ({', '.join(bulk.COLUMNS)}, status, added_at)"

@@ -881,12 +881,18 @@ class Repository:
         """Forget up to ``purge_limit`` keys created before ``purge_before``, then record a
         new key with its answer, in the transaction of the change it answers; False if the
         account holds this key already (the caller rolls back)."""
-        self.purge_idempotency_keys(purge_before, purge_limit)
-        self._exec(
+        self._purge_then(
+            purge_before,
+            purge_limit,
             self._ANSWER_KEY,
             (account_sid, key, fingerprint, now, now, status, body),
         )
         return bool(self.cur.rowcount == 1)
+
+    def _purge_then(self, before: int, limit: int, sql: str, params: Sequence[Any]) -> None:
+        """Forget up to ``limit`` keys created before ``before``, then run ``sql``."""
+        self.purge_idempotency_keys(before, limit)
+        self._exec(sql, params)
 
     def insert_idempotency_key(
         self, account_sid: str, key: str, fingerprint: str, now: int
