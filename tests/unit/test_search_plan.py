@@ -325,7 +325,8 @@ def test_the_migration_indexes_numbers_already_held(ctx: Context) -> None:
     rows = _rows(ctx)
     with resources.as_file(resources.files("exophone.store") / "migrations") as folder:
         ids = ("0004_search", "0007_search_filters", "0008_spaced_grams",
-               "0009_sqlite_search_filters", "0010_gapped_grams", "0011_tokens_for_sale")  # fmt: skip
+               "0009_sqlite_search_filters", "0010_gapped_grams",
+               "0011_tokens_for_sale")  # fmt: skip
         search = [m for m in read_migrations(str(folder)) if m.id in ids]
         assert len(search) == 6
         backend = get_backend(ctx.store.yoyo_url())
