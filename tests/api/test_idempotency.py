@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -11,7 +13,7 @@ import pytest
 
 from exophone.domain.errors import Conflict, Unprocessable
 from exophone.domain.model import NumberStatus
-from exophone.service import accounts, idempotency
+from exophone.service import accounts, idempotency, numbers
 from exophone.service.context import Context
 from tests.conftest import Api, World, basic
 
@@ -162,33 +164,121 @@ def test_a_retry_while_the_first_runs_answers_409(api: Api) -> None:
     assert (done.status_code, done.json()) == (201, {"done": True})
 
 
-def test_a_keyed_purchase_is_one_write_transaction(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A new key is recorded with its answer in the purchase's own transaction: a keyed
-    purchase commits once, as one without a key does."""
+def test_a_keyed_purchase_commits_once(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new key is recorded with its answer in the purchase's own change, so a keyed
+    purchase commits once, as one without a key does: one write transaction on SQLite;
+    on PostgreSQL a read, then one statement that buys, logs the event and records the
+    key, with no transaction to open and commit around it."""
     store = api.world.ctx.store
-    writes: list[str] = []
+    opened: list[str] = []
+    sent: list[str] = []
     transaction, statements = store.transaction, store.statements
 
-    def counted_transaction(*, write: bool = False) -> Any:
-        if write:
-            writes.append("transaction")
-        return transaction(write=write)
+    class Recorded:
+        def __init__(self, cur: Any) -> None:
+            self.cur = cur
 
-    def counted_statements() -> Any:
-        writes.append("statements")
-        return statements()
+        def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+            sent.append(sql.split()[0])
+            return self.cur.execute(sql, *args, **kwargs)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.cur, name)
+
+    @contextmanager
+    def recorded(kind: str, opener: Any) -> Iterator[Any]:
+        opened.append(kind)
+        with opener() as repo:
+            repo.cur = Recorded(repo.cur)
+            yield repo
+
+    def counted_transaction(*, write: bool = False) -> Any:
+        if not write:
+            return transaction()
+        return recorded("transaction", lambda: transaction(write=True))
 
     monkeypatch.setattr(store, "transaction", counted_transaction)
-    monkeypatch.setattr(store, "statements", counted_statements)
+    monkeypatch.setattr(store, "statements", lambda: recorded("statements", statements))
     resp = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed("one-commit"))
     assert resp.status_code == 200, resp.text
-    assert writes == ["transaction"]
+    if store.dialect == "sqlite":
+        assert opened == ["statements", "transaction"]  # statements() is a write transaction
+    else:
+        assert opened == ["statements"]
+        assert sent == ["SELECT", "WITH"]
     with transaction() as repo:
         held = repo.get_idempotency_key("acme", "one-commit")
     digest = idempotency.fingerprint("POST", api.path(BUY), {"PhoneNumber": NUMBER})
     assert held is not None and (held[0], held[2], held[3]) == (digest, 200, resp.text)
+    # The answer, made before the purchase on PostgreSQL, is the number as bought.
+    assert api.get(api.path(f"{BUY}/{NUMBER}")).json() == resp.json()
+
+
+def test_a_keyed_buy_back_records_its_answer(api: Api) -> None:
+    """A number bought back while it ages from the account (a reclaim) records its key
+    with the answer as a purchase of a number for sale does."""
+    assert api.buy(NUMBER)["phone_number"] == NUMBER
+    assert api.delete(api.path(f"{BUY}/{NUMBER}")).status_code == 202
+    back = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed("back"))
+    assert back.status_code == 200, back.text
+    assert api.get(api.path(f"{BUY}/{NUMBER}")).json() == back.json()
+    again = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed("back"))
+    assert (again.status_code, again.content) == (200, back.content)
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_number_changed_after_it_was_read_is_read_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL makes a keyed purchase's answer from the number as read, and buys only
+    if the row is still that version: a number changed in between (a new price from an
+    import) is read again, and the answer recorded is the number as bought."""
+    ctx = world.ctx
+    if ctx.store.dialect != "postgresql":
+        pytest.skip("SQLite reads and buys in one write transaction")
+    reads: list[str] = []
+    statements = ctx.store.statements
+
+    class Interfering:
+        def __init__(self, cur: Any) -> None:
+            self.cur = cur
+
+        def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+            done = self.cur.execute(sql, *args, **kwargs)
+            if "xmin" in sql and sql.startswith("SELECT"):
+                reads.append(sql)
+                if len(reads) == 1:  # another connection changes the number, once
+                    with ctx.store.transaction(write=True) as other:
+                        other.cur.execute(
+                            "UPDATE numbers SET rental_price = rental_price + 7"
+                            " WHERE phone_number = %s",
+                            (NUMBER,),
+                        )
+            return done
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.cur, name)
+
+    @contextmanager
+    def interfered() -> Iterator[Any]:
+        with statements() as repo:
+            repo.cur = Interfering(repo.cur)
+            yield repo
+
+    with ctx.store.transaction() as repo:
+        number = repo.get_number(NUMBER)
+    assert number is not None
+    monkeypatch.setattr(ctx.store, "statements", interfered)
+    claim = idempotency.new_claim(ctx, "acme", "changed", "d")
+    bought = numbers.buy(
+        ctx, "acme", NUMBER, claim=claim, answer=lambda n: f"{n.rental_price} {n.sid}"
+    )
+    assert len(reads) == 2
+    assert bought.rental_price == number.rental_price + 7
+    with ctx.store.transaction() as repo:
+        held = repo.get_idempotency_key("acme", "changed")
+        assert repo.get_number(NUMBER) == bought
+    assert held is not None and held[3] == f"{number.rental_price + 7} {bought.sid}"
 
 
 def test_a_retry_that_could_buy_again_rolls_back_and_replays(api: Api) -> None:

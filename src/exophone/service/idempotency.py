@@ -28,7 +28,8 @@ import orjson
 
 from exophone.domain.errors import BadRequest, InProgress, Unprocessable
 from exophone.service.context import Context
-from exophone.store import Repository
+from exophone.store import AnswerKey, Repository
+from exophone.store import KeyHeld as KeyHeld  # raised by record; the API catches it here
 
 RETENTION_US = 24 * 3600 * 1_000_000
 STALE_AFTER_US = 60 * 1_000_000
@@ -46,15 +47,6 @@ class Claim:
     locked_at: int
     fingerprint: str = ""
     held: bool = True
-
-
-class KeyHeld(Exception):
-    """A new key is held already: the transaction that recorded it must roll back, and
-    the request go through ``begin``."""
-
-    def __init__(self, claim: Claim) -> None:
-        super().__init__(f"Idempotency-Key {claim.key!r} is held already")
-        self.claim = claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +125,20 @@ def finish(ctx: Context, claim: Claim, status: int, body: str) -> bool:
         return record(repo, claim, status, body)
 
 
+def answer_key(claim: Claim, status: int) -> AnswerKey:
+    """The claim's key, for the store to record with the answer to its change."""
+    return AnswerKey(
+        claim.account_sid,
+        claim.key,
+        claim.fingerprint,
+        claim.locked_at,
+        status,
+        purge_before=claim.locked_at - RETENTION_US,
+        purge_limit=PURGE_BATCH,
+        held_since=claim.locked_at if claim.held else None,
+    )
+
+
 def record(repo: Repository, claim: Claim, status: int, body: str) -> bool:
     """``finish`` in the caller's transaction: a purchase or a release records its answer
     with the change itself, so a crash between the two cannot leave the change made
@@ -140,22 +146,7 @@ def record(repo: Repository, claim: Claim, status: int, body: str) -> bool:
 
     A held key: False if it was taken over meanwhile. A new key is recorded with its
     answer (purging a few expired keys), or raises KeyHeld if the account holds it."""
-    if claim.held:
-        return repo.finish_idempotency_key(
-            claim.account_sid, claim.key, claim.locked_at, status, body
-        )
-    if not repo.answer_idempotency_key(
-        claim.account_sid,
-        claim.key,
-        claim.fingerprint,
-        claim.locked_at,
-        status,
-        body,
-        purge_before=claim.locked_at - RETENTION_US,
-        purge_limit=PURGE_BATCH,
-    ):
-        raise KeyHeld(claim)
-    return True
+    return repo.record_answer(answer_key(claim, status), body)
 
 
 def abandon(ctx: Context, claim: Claim) -> None:

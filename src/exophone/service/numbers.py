@@ -118,17 +118,18 @@ def buy(
     name = friendly_name or national_compact(parsed)
     lifecycle.return_due(ctx)
     now = ctx.clock.now_us()
-    with ctx.store.transaction(write=True) as repo:
-        sid = ctx.ids.sid()
-        args = (number, account_sid, sid, name, voice_url, sms_url, now)
-        event = lifecycle.audit_event(EventKind.BOUGHT, number, now, account_sid, caller, sid=sid)
-        bought = repo.claim(*args, event=event)
+    sid = ctx.ids.sid()
+    args = (number, account_sid, sid, name, voice_url, sms_url, now)
+    event = lifecycle.audit_event(EventKind.BOUGHT, number, now, account_sid, caller, sid=sid)
+    key = None if claim is None or answer is None else idempotency.answer_key(claim, 200)
+    # Each claim is a change of its own: one statement on PostgreSQL (no BEGIN and
+    # COMMIT to wait for), and on SQLite the block is one write transaction.
+    with ctx.store.statements() as repo:
+        bought = repo.claim(*args, event=event, key=key, answer=answer)
         if bought is None:
             event = replace(event, event=EventKind.RECLAIMED)
-            bought = repo.claim(*args, event=event, reclaim=True)
+            bought = repo.claim(*args, event=event, reclaim=True, key=key, answer=answer)
         if bought is not None:
-            if claim is not None and answer is not None:
-                idempotency.record(repo, claim, 200, answer(bought))
             return bought
         current = repo.get_number(number)
     if current is not None and current.account_sid == account_sid:

@@ -7,7 +7,7 @@ SQLite (embedded default) and PostgreSQL.
 from __future__ import annotations
 
 from exophone.store.base import Store
-from exophone.store.repository import Repository
+from exophone.store.repository import AnswerKey, KeyHeld, Repository
 from exophone.store.urls import open_store
 
-__all__ = ["Repository", "Store", "open_store"]
+__all__ = ["AnswerKey", "KeyHeld", "Repository", "Store", "open_store"]

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 from typing import Any, ParamSpec, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -19,10 +20,17 @@ from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 
 from exophone.domain.errors import BadRequest
-from exophone.domain.model import Number, NumberEvent
+from exophone.domain.model import Number, NumberEvent, NumberStatus
 from exophone.store import bulk
 from exophone.store.base import Store, in_executor
-from exophone.store.repository import NUMBER_COLUMNS, Repository, _number, _owned_sql
+from exophone.store.repository import (
+    NUMBER_COLUMNS,
+    AnswerKey,
+    KeyHeld,
+    Repository,
+    _number,
+    _owned_sql,
+)
 
 SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 P = ParamSpec("P")
@@ -67,16 +75,99 @@ class PgRepository(Repository):
         cur = cast(psycopg.Cursor[Any], self.cur)
         return cur.execute(self._sql(sql), params, prepare=False)
 
+    # A purchase's event, inserted by the statement of the purchase (``bought``).
+    _LOGGED = (
+        "logged AS (INSERT INTO number_events"
+        " (phone_number, at, event, account_sid, api_key, request_id, sid, details)"
+        " SELECT b.phone_number, ?, ?, ?, ?, ?, ?, ? FROM bought b)"
+    )
+
     def _claimed(self, update: str, params: list[Any], event: NumberEvent) -> Any:
         # The purchase and its event in one statement: one round trip, not two.
         self._exec(
-            f"WITH bought AS ({update}), logged AS (INSERT INTO number_events"
-            " (phone_number, at, event, account_sid, api_key, request_id, sid, details)"
-            " SELECT b.phone_number, ?, ?, ?, ?, ?, ?, ? FROM bought b)"
-            f" SELECT {self.NUMBER_ROW} FROM bought",
+            f"WITH bought AS ({update}), {self._LOGGED} SELECT {self.NUMBER_ROW} FROM bought",
             [*params, *self._event_row(event)[1:]],
         )
         return self.cur.fetchone()
+
+    def claim(
+        self,
+        phone_number: str,
+        account_sid: str,
+        sid: str,
+        friendly_name: str,
+        voice_url: str | None,
+        sms_url: str | None,
+        now: int,
+        *,
+        event: NumberEvent,
+        reclaim: bool = False,
+        key: AnswerKey | None = None,
+        answer: Callable[[Number], str] | None = None,
+    ) -> Number | None:
+        """A keyed purchase is one statement too, with its event and its key's answer,
+        so that it needs no transaction (BEGIN, the purchase, the key, COMMIT: four round
+        trips, against two here). The answer is made beforehand, from the number as read
+        and what the purchase sets; the purchase is made only if the row is still the
+        version read (its ``xmin``), else it is read again."""
+        if key is None or answer is None:
+            return super().claim(
+                phone_number, account_sid, sid, friendly_name, voice_url, sms_url, now,
+                event=event, reclaim=reclaim,
+            )  # fmt: skip
+        update, params = self._claim_update(
+            phone_number, account_sid, sid, friendly_name, voice_url, sms_url, now, reclaim
+        )
+        while True:
+            seen = self._exec(
+                f"SELECT {self.NUMBER_ROW}, last_owner, xmin::text FROM numbers"
+                " WHERE phone_number = ?",
+                (phone_number,),
+            ).fetchone()
+            if seen is None:
+                return None
+            number, last_owner, version = self._to_number(seen[:-2]), seen[-2], seen[-1]
+            status = NumberStatus.AGING if reclaim else NumberStatus.AVAILABLE
+            if number.status != status or (reclaim and last_owner != account_sid):
+                return None
+            bought = replace(
+                number, status=NumberStatus.OWNED, account_sid=account_sid, sid=sid,
+                friendly_name=friendly_name, voice_url=voice_url, sms_url=sms_url,
+                date_created=now, date_updated=now,
+            )  # fmt: skip
+            recorded, key_params = self._answered(key, answer(bought))
+            try:
+                self._exec(
+                    f"WITH bought AS ({update} AND xmin::text = ? RETURNING phone_number),"
+                    f" {self._LOGGED}, {recorded} SELECT count(*) FROM bought",
+                    [*params, version, *self._event_row(event)[1:], *key_params],
+                )
+            except pg_errors.UniqueViolation as exc:
+                if exc.diag.constraint_name != "idempotency_keys_pkey":
+                    raise
+                raise KeyHeld(f"Idempotency-Key {key.key!r} is held already") from None
+            if self.cur.fetchone()[0]:
+                return bought
+
+    def _answered(self, key: AnswerKey, body: str) -> tuple[str, list[Any]]:
+        """The common table expressions that record ``body`` for ``key`` if ``bought``
+        bought, and their parameters: a new key is inserted without ON CONFLICT (a key
+        held already fails the statement, purchase and all), after a few expired keys
+        are purged; a held key is given its answer (as ``finish_idempotency_key``)."""
+        if key.held_since is not None:
+            return (
+                "recorded AS (UPDATE idempotency_keys SET response_status = ?,"
+                " response_body = ? WHERE account_sid = ? AND idem_key = ? AND locked_at = ?"
+                " AND response_status IS NULL AND EXISTS (SELECT FROM bought))",
+                [key.status, body, key.account_sid, key.key, key.held_since],
+            )
+        return (
+            f"{self._PURGED}, recorded AS (INSERT INTO idempotency_keys (account_sid, idem_key,"
+            " fingerprint, created_at, locked_at, response_status, response_body)"
+            " SELECT ?, ?, ?, ?, ?, ?, ? FROM bought)",
+            [key.purge_before, key.purge_limit, key.account_sid, key.key, key.fingerprint,
+             key.now, key.now, key.status, body],
+        )  # fmt: skip
 
     # Up to LIMIT keys created before a time, oldest first, forgotten. Inside a
     # purchase's transaction the purged rows stay locked until it commits: SKIP LOCKED

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -31,6 +32,28 @@ from exophone.domain.model import (
 from exophone.domain.numbers import NumberType
 from exophone.domain.patterns import BUCKETS, GRAM, Path, filter_tokens, grams_text
 from exophone.store import bulk
+
+
+class KeyHeld(Exception):
+    """The account holds this Idempotency-Key already: the change it was recorded with
+    must not stand (the transaction rolls back; a single statement made nothing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerKey:
+    """An Idempotency-Key to record with the answer to the change it came with, in the
+    change's transaction: a new key (``held_since`` None), inserted after up to
+    ``purge_limit`` keys created before ``purge_before`` are forgotten (KeyHeld if the
+    account holds it), or the key an attempt took at ``held_since``, given its answer."""
+
+    account_sid: str
+    key: str
+    fingerprint: str
+    now: int
+    status: int
+    purge_before: int
+    purge_limit: int
+    held_since: int | None = None
 
 
 class Cursor(Protocol):
@@ -622,24 +645,48 @@ class Repository:
         *,
         event: NumberEvent,
         reclaim: bool = False,
+        key: AnswerKey | None = None,
+        answer: Callable[[Number], str] | None = None,
     ) -> Number | None:
         """Compare-and-set purchase: succeeds only while the number is for sale, or,
         with ``reclaim``, only while it ages from this same account (a buy-back).
-        A purchase made appends ``event`` to the number's audit trail."""
+        A purchase made appends ``event`` to the number's audit trail and, with ``key``,
+        records ``answer(number bought)`` for it (``record_answer``)."""
+        update, params = self._claim_update(
+            phone_number, account_sid, sid, friendly_name, voice_url, sms_url, now, reclaim
+        )
+        row = self._claimed(f"{update} RETURNING {self.NUMBER_ROW}", params, event)
+        if row is None:
+            return None
+        bought = self._to_number(row)
+        if key is not None and answer is not None:
+            self.record_answer(key, answer(bought))
+        return bought
+
+    @staticmethod
+    def _claim_update(
+        phone_number: str,
+        account_sid: str,
+        sid: str,
+        friendly_name: str,
+        voice_url: str | None,
+        sms_url: str | None,
+        now: int,
+        reclaim: bool,
+    ) -> tuple[str, list[Any]]:
+        """``claim``'s guarded UPDATE, without RETURNING, and its parameters."""
         # A number for sale has no aging deadline; one bought back has its deadline cleared.
         if reclaim:
             clear, guard = "aging_until = NULL, ", "status = 'aging' AND last_owner = ?"
         else:
             clear, guard = "", "status = 'available'"
-        row = self._claimed(
+        return (
             f"UPDATE numbers SET status = 'owned', {clear}account_sid = ?, sid = ?,"
             " friendly_name = ?, voice_url = ?, sms_url = ?, date_created = ?, date_updated = ?"
-            f" WHERE phone_number = ? AND {guard} RETURNING {self.NUMBER_ROW}",
+            f" WHERE phone_number = ? AND {guard}",
             [account_sid, sid, friendly_name, voice_url, sms_url, now, now, phone_number,
              *((account_sid,) if reclaim else ())],
-            event,
         )  # fmt: skip
-        return None if row is None else self._to_number(row)
 
     def _claimed(self, update: str, params: list[Any], event: NumberEvent) -> Any:
         """Run ``claim``'s guarded UPDATE and, if it bought, append ``event``; the row."""
@@ -888,6 +935,27 @@ class Repository:
             (account_sid, key, fingerprint, now, now, status, body),
         )
         return bool(self.cur.rowcount == 1)
+
+    def record_answer(self, key: AnswerKey, body: str) -> bool:
+        """Record the answer to ``key`` in the transaction of the change it answers: a new
+        key is inserted (KeyHeld if the account holds it: the caller rolls back); a held
+        one is given its answer (False if another attempt took it over meanwhile)."""
+        if key.held_since is not None:
+            return self.finish_idempotency_key(
+                key.account_sid, key.key, key.held_since, key.status, body
+            )
+        if not self.answer_idempotency_key(
+            key.account_sid,
+            key.key,
+            key.fingerprint,
+            key.now,
+            key.status,
+            body,
+            purge_before=key.purge_before,
+            purge_limit=key.purge_limit,
+        ):
+            raise KeyHeld(f"Idempotency-Key {key.key!r} is held already")
+        return True
 
     def _purge_then(self, before: int, limit: int, sql: str, params: Sequence[Any]) -> None:
         """Forget up to ``limit`` keys created before ``before``, then run ``sql``."""
