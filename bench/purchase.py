@@ -48,9 +48,13 @@ from bench.harness import (
     can_pin,
     database,
     exophone_server,
+    free_port,
+    pinned,
     postgres_url,
+    serve,
     wrk,
 )
+from bench.http import UVICORN
 from bench.report import Target, lower_target, targets_table
 
 ACCOUNTS = 3
@@ -58,6 +62,7 @@ WARMUP_SECONDS = 1
 # Numbers put up for sale per run: enough for this many purchases a second.
 CEILING_PER_SECOND = 6_000
 TARGET_PER_SECOND = 2_000
+CEILING_SECONDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,10 @@ class Result:
     failures: int  # anything but 200 in the measured window
     unanswered: int  # bought when wrk stopped, the answer never read
     double_sales: int  # numbers the database and the answers disagree on
+    # bench/bare_asgi.py's requests/s just before the run, served and loaded as it is:
+    # how fast the machine was at that moment (it changes by a factor of two or three
+    # from hour to hour on a shared one), to read the purchases/s against.
+    ceiling: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +170,16 @@ def _check(db_url: str, bought: list[tuple[str, str]], sent: list[str]) -> tuple
     return wrong + abs(owned - len(claimed) - unanswered), unanswered
 
 
+def ceiling(seconds: float = CEILING_SECONDS, concurrency: int = 64) -> float:
+    """Requests/s of the bare ASGI "hello" (bench/bare_asgi.py) on the server's core."""
+    port = free_port()
+    cmd = [*pinned(SERVER_CORE), sys.executable, "-m", "uvicorn", "bench.bare_asgi:app",
+           "--port", str(port), *UVICORN]  # fmt: skip
+    with serve(cmd, port):
+        load = wrk(f"http://127.0.0.1:{port}/", seconds=seconds, connections=concurrency)
+    return load.requests_per_second
+
+
 def run_one(store: str, processes: int, *, seconds: float, concurrency: int, keys: bool) -> Result:
     """One measured run on a fresh database and a fresh server."""
     wanted = int(CEILING_PER_SECOND * (seconds + WARMUP_SECONDS)) + 1_000
@@ -173,6 +192,7 @@ def run_one(store: str, processes: int, *, seconds: float, concurrency: int, key
     ):
         tmp = Path(folder)
         creds, numbers = _prepare(db_url, wanted)
+        reference = ceiling(concurrency=concurrency)
         files = (tmp / "numbers.txt", tmp / "accounts.txt")
         files[0].write_text("".join(f"{n}\n" for n in numbers))
         files[1].write_text("".join(f"{sid} {auth}\n" for sid, auth in creds))
@@ -198,6 +218,7 @@ def run_one(store: str, processes: int, *, seconds: float, concurrency: int, key
         failures=timed.other + timed.load.socket_errors,
         unanswered=unanswered,
         double_sales=double,
+        ceiling=round(reference),
     )
 
 
@@ -236,17 +257,19 @@ def table(results: Sequence[Result]) -> str:
     """The results as a Markdown table (medians of repeated runs, min-max), for BENCHMARKS.md."""
     lines = [
         "| store | API processes | purchases/s | p50 ms | p99 ms | failures | unanswered"
-        " | double sales |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        " | double sales | ceiling requests/s | purchases per 100 ceiling requests |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (store, processes), runs in _groups(results).items():
-        rate, p50, p99 = (
-            Spread.of([getattr(r, k) for r in runs]) for k in ("per_second", "p50_ms", "p99_ms")
+        rate, p50, p99, top = (
+            Spread.of([getattr(r, k) for r in runs])
+            for k in ("per_second", "p50_ms", "p99_ms", "ceiling")
         )
+        share = Spread.of([100 * r.per_second / r.ceiling for r in runs if r.ceiling])
         lines.append(
             f"| {store} | {processes} | {rate.show()} | {p50.show('.1f')} | {p99.show('.1f')}"
             f" | {sum(r.failures for r in runs)} | {sum(r.unanswered for r in runs)}"
-            f" | {sum(r.double_sales for r in runs)} |"
+            f" | {sum(r.double_sales for r in runs)} | {top.show()} | {share.show('.1f')} |"
         )
     return "\n".join(lines)
 
@@ -274,7 +297,10 @@ def section(results: Sequence[Result]) -> str:
         f" Idempotency-Key {'on' if first.idempotency_key else 'off'}, rate limit off;"
         f" {first.seconds:g} s measured after a warm-up second. One API process runs on core 0"
         " and wrk on core 1; more processes are not pinned. Failures, unanswered purchases (in"
-        " flight when wrk stopped) and double sales are summed over the runs.",
+        " flight when wrk stopped) and double sales are summed over the runs. Before each run"
+        ' the bare ASGI "hello" (`bench/bare_asgi.py`) is served on core 0 and loaded by wrk'
+        " for a few seconds: its requests/s, the ceiling, say how fast the machine was then,"
+        " and purchases per 100 ceiling requests compare runs made at different speeds.",
         "",
         table(results),
         "",

@@ -112,3 +112,5 @@ def _check_purchase(purchase: str) -> None:
         assert _number(row[2]) > 0  # purchases/s
         assert row[5] == "0", "failures"
         assert row[7] == "0", "double sales"
+        assert _number(row[8]) > _number(row[2])  # the bare ASGI ceiling, measured alongside
+        assert 0 < _number(row[9]) < 100  # purchases per 100 ceiling requests
