@@ -126,6 +126,19 @@ class Number:
 
 
 @dataclass(frozen=True, slots=True)
+class Purchase:
+    """What a purchase sets on the number it takes into an account."""
+
+    phone_number: str
+    account_sid: str
+    sid: str
+    friendly_name: str
+    voice_url: str | None
+    sms_url: str | None
+    at: int  # microseconds since the epoch: the number's date_created and date_updated
+
+
+@dataclass(frozen=True, slots=True)
 class Caller:
     """Who asked for a change, for the audit trail: the API key and the request id."""
 

@@ -11,7 +11,15 @@ import phonenumbers
 
 from exophone.domain import patterns
 from exophone.domain.errors import BadRequest, NotFound, NumberUnavailable
-from exophone.domain.model import Caller, Changes, EventKind, Number, NumberStatus, SearchQuery
+from exophone.domain.model import (
+    Caller,
+    Changes,
+    EventKind,
+    Number,
+    NumberStatus,
+    Purchase,
+    SearchQuery,
+)
 from exophone.domain.numbers import NumberType, e164, national_compact, parse_number
 from exophone.domain.regions import region_codes
 from exophone.service import idempotency, lifecycle
@@ -119,16 +127,16 @@ def buy(
     lifecycle.return_due(ctx)
     now = ctx.clock.now_us()
     sid = ctx.ids.sid()
-    args = (number, account_sid, sid, name, voice_url, sms_url, now)
+    purchase = Purchase(number, account_sid, sid, name, voice_url, sms_url, now)
     event = lifecycle.audit_event(EventKind.BOUGHT, number, now, account_sid, caller, sid=sid)
     key = None if claim is None or answer is None else idempotency.answer_key(claim, 200)
     # Each claim is a change of its own: one statement on PostgreSQL (no BEGIN and
     # COMMIT to wait for), and on SQLite the block is one write transaction.
     with ctx.store.statements() as repo:
-        bought = repo.claim(*args, event=event, key=key, answer=answer)
+        bought = repo.claim(purchase, event=event, key=key, answer=answer)
         if bought is None:
             event = replace(event, event=EventKind.RECLAIMED)
-            bought = repo.claim(*args, event=event, reclaim=True, key=key, answer=answer)
+            bought = repo.claim(purchase, event=event, reclaim=True, key=key, answer=answer)
         if bought is not None:
             return bought
         current = repo.get_number(number)

@@ -20,7 +20,7 @@ from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 
 from exophone.domain.errors import BadRequest
-from exophone.domain.model import Number, NumberEvent, NumberStatus
+from exophone.domain.model import Number, NumberEvent, NumberStatus, Purchase
 from exophone.store import bulk
 from exophone.store.base import Store, in_executor
 from exophone.store.repository import (
@@ -92,13 +92,7 @@ class PgRepository(Repository):
 
     def claim(
         self,
-        phone_number: str,
-        account_sid: str,
-        sid: str,
-        friendly_name: str,
-        voice_url: str | None,
-        sms_url: str | None,
-        now: int,
+        purchase: Purchase,
         *,
         event: NumberEvent,
         reclaim: bool = False,
@@ -111,29 +105,25 @@ class PgRepository(Repository):
         and what the purchase sets; the purchase is made only if the row is still the
         version read (its ``xmin``), else it is read again."""
         if key is None or answer is None:
-            return super().claim(
-                phone_number, account_sid, sid, friendly_name, voice_url, sms_url, now,
-                event=event, reclaim=reclaim,
-            )  # fmt: skip
-        update, params = self._claim_update(
-            phone_number, account_sid, sid, friendly_name, voice_url, sms_url, now, reclaim
-        )
+            return super().claim(purchase, event=event, reclaim=reclaim)
+        update, params = self._claim_update(purchase, reclaim)
+        p = purchase
         while True:
             seen = self._exec(
                 f"SELECT {self.NUMBER_ROW}, last_owner, xmin::text FROM numbers"
                 " WHERE phone_number = ?",
-                (phone_number,),
+                (p.phone_number,),
             ).fetchone()
             if seen is None:
                 return None
             number, last_owner, version = self._to_number(seen[:-2]), seen[-2], seen[-1]
             status = NumberStatus.AGING if reclaim else NumberStatus.AVAILABLE
-            if number.status != status or (reclaim and last_owner != account_sid):
+            if number.status != status or (reclaim and last_owner != p.account_sid):
                 return None
             bought = replace(
-                number, status=NumberStatus.OWNED, account_sid=account_sid, sid=sid,
-                friendly_name=friendly_name, voice_url=voice_url, sms_url=sms_url,
-                date_created=now, date_updated=now,
+                number, status=NumberStatus.OWNED, account_sid=p.account_sid, sid=p.sid,
+                friendly_name=p.friendly_name, voice_url=p.voice_url, sms_url=p.sms_url,
+                date_created=p.at, date_updated=p.at,
             )  # fmt: skip
             recorded, key_params = self._answered(key, answer(bought))
             try:

@@ -27,6 +27,7 @@ from exophone.domain.model import (
     NumberLifecycle,
     NumberSpec,
     NumberStatus,
+    Purchase,
     SearchQuery,
 )
 from exophone.domain.numbers import NumberType
@@ -635,13 +636,7 @@ class Repository:
 
     def claim(
         self,
-        phone_number: str,
-        account_sid: str,
-        sid: str,
-        friendly_name: str,
-        voice_url: str | None,
-        sms_url: str | None,
-        now: int,
+        purchase: Purchase,
         *,
         event: NumberEvent,
         reclaim: bool = False,
@@ -652,9 +647,7 @@ class Repository:
         with ``reclaim``, only while it ages from this same account (a buy-back).
         A purchase made appends ``event`` to the number's audit trail and, with ``key``,
         records ``answer(number bought)`` for it (``record_answer``)."""
-        update, params = self._claim_update(
-            phone_number, account_sid, sid, friendly_name, voice_url, sms_url, now, reclaim
-        )
+        update, params = self._claim_update(purchase, reclaim)
         row = self._claimed(f"{update} RETURNING {self.NUMBER_ROW}", params, event)
         if row is None:
             return None
@@ -664,16 +657,7 @@ class Repository:
         return bought
 
     @staticmethod
-    def _claim_update(
-        phone_number: str,
-        account_sid: str,
-        sid: str,
-        friendly_name: str,
-        voice_url: str | None,
-        sms_url: str | None,
-        now: int,
-        reclaim: bool,
-    ) -> tuple[str, list[Any]]:
+    def _claim_update(p: Purchase, reclaim: bool) -> tuple[str, list[Any]]:
         """``claim``'s guarded UPDATE, without RETURNING, and its parameters."""
         # A number for sale has no aging deadline; one bought back has its deadline cleared.
         if reclaim:
@@ -684,8 +668,8 @@ class Repository:
             f"UPDATE numbers SET status = 'owned', {clear}account_sid = ?, sid = ?,"
             " friendly_name = ?, voice_url = ?, sms_url = ?, date_created = ?, date_updated = ?"
             f" WHERE phone_number = ? AND {guard}",
-            [account_sid, sid, friendly_name, voice_url, sms_url, now, now, phone_number,
-             *((account_sid,) if reclaim else ())],
+            [p.account_sid, p.sid, p.friendly_name, p.voice_url, p.sms_url, p.at, p.at,
+             p.phone_number, *((p.account_sid,) if reclaim else ())],
         )  # fmt: skip
 
     def _claimed(self, update: str, params: list[Any], event: NumberEvent) -> Any:
