@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -164,14 +165,19 @@ def test_a_retry_while_the_first_runs_answers_409(api: Api) -> None:
     assert (done.status_code, done.json()) == (201, {"done": True})
 
 
-def test_a_keyed_purchase_commits_once(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A new key is recorded with its answer in the purchase's own change, so a keyed
-    purchase commits once, as one without a key does: one write transaction on SQLite;
-    on PostgreSQL a read, then one statement that buys, logs the event and records the
-    key, with no transaction to open and commit around it."""
+@dataclass
+class Writes:
+    """The units of work a request opened for writing, and the first word of each
+    statement they sent."""
+
+    opened: list[str] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def writes(api: Api, monkeypatch: pytest.MonkeyPatch) -> Writes:
     store = api.world.ctx.store
-    opened: list[str] = []
-    sent: list[str] = []
+    seen = Writes()
     transaction, statements = store.transaction, store.statements
 
     class Recorded:
@@ -179,7 +185,7 @@ def test_a_keyed_purchase_commits_once(api: Api, monkeypatch: pytest.MonkeyPatch
             self.cur = cur
 
         def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
-            sent.append(sql.split()[0])
+            seen.sent.append(sql.split()[0])
             return self.cur.execute(sql, *args, **kwargs)
 
         def __getattr__(self, name: str) -> Any:
@@ -187,7 +193,7 @@ def test_a_keyed_purchase_commits_once(api: Api, monkeypatch: pytest.MonkeyPatch
 
     @contextmanager
     def recorded(kind: str, opener: Any) -> Iterator[Any]:
-        opened.append(kind)
+        seen.opened.append(kind)
         with opener() as repo:
             repo.cur = Recorded(repo.cur)
             yield repo
@@ -199,19 +205,38 @@ def test_a_keyed_purchase_commits_once(api: Api, monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(store, "transaction", counted_transaction)
     monkeypatch.setattr(store, "statements", lambda: recorded("statements", statements))
-    resp = api.post(api.path(BUY), data={"PhoneNumber": NUMBER}, headers=keyed("one-commit"))
-    assert resp.status_code == 200, resp.text
+    return seen
+
+
+@pytest.mark.parametrize("method", ["POST", "DELETE"])
+def test_a_keyed_change_commits_once(api: Api, writes: Writes, method: str) -> None:
+    """A new key is recorded with its answer in the purchase's or release's own change,
+    so a keyed one commits once, as one without a key does: one write transaction on
+    SQLite; on PostgreSQL a read, then one statement that makes the change, logs its
+    event and records the key, with no transaction to open and commit around it."""
+    if method == "DELETE":
+        assert api.buy(NUMBER)["phone_number"] == NUMBER
+        writes.opened.clear()
+        writes.sent.clear()
+    path = api.path(BUY) if method == "POST" else api.path(f"{BUY}/{NUMBER}")
+    data = {"PhoneNumber": NUMBER} if method == "POST" else None
+    resp = api.request(method, path, data=data, headers=keyed("one-commit"))
+    assert resp.status_code == (200 if method == "POST" else 202), resp.text
+    store = api.world.ctx.store
     if store.dialect == "sqlite":
-        assert opened == ["statements", "transaction"]  # statements() is a write transaction
+        assert writes.opened == ["statements", "transaction"]  # statements() is a transaction
     else:
-        assert opened == ["statements"]
-        assert sent == ["SELECT", "WITH"]
-    with transaction() as repo:
+        assert writes.opened == ["statements"]
+        assert writes.sent == ["SELECT", "WITH"]
+    with store.transaction() as repo:
         held = repo.get_idempotency_key("acme", "one-commit")
-    digest = idempotency.fingerprint("POST", api.path(BUY), {"PhoneNumber": NUMBER})
-    assert held is not None and (held[0], held[2], held[3]) == (digest, 200, resp.text)
-    # The answer, made before the purchase on PostgreSQL, is the number as bought.
-    assert api.get(api.path(f"{BUY}/{NUMBER}")).json() == resp.json()
+        events = repo.events(NUMBER)
+    digest = idempotency.fingerprint(method, path, data or {})
+    assert held is not None and (held[0], held[2], held[3]) == (digest, resp.status_code, resp.text)
+    assert events[-1].event.value == ("bought" if method == "POST" else "released")
+    if method == "POST":
+        # The answer, made before the purchase on PostgreSQL, is the number as bought.
+        assert api.get(api.path(f"{BUY}/{NUMBER}")).json() == resp.json()
 
 
 def test_a_keyed_buy_back_records_its_answer(api: Api) -> None:

@@ -198,16 +198,18 @@ def release(
     """
     now = ctx.clock.now_us()
     until = lifecycle.aging_deadline(ctx, now)
-    with ctx.store.transaction(write=True) as repo:
+    key = None if claim is None or answer is None else idempotency.answer_key(claim, 202)
+    # On PostgreSQL a read, then the release with its event and key as one statement.
+    with ctx.store.statements() as repo:
         found = _find(ctx, repo, account_sid, ref)
-        if found is None or found.sid is None or not repo.release(account_sid, found.sid, until):
+        if found is None or found.sid is None:
             raise _not_found(ref)
-        repo.insert_events([lifecycle.audit_event(
+        event = lifecycle.audit_event(
             EventKind.RELEASED, found.phone_number, now, account_sid, caller,
             sid=found.sid, details={"aging_until": until},
-        )])  # fmt: skip
-        if claim is not None and answer is not None:
-            idempotency.record(repo, claim, 202, answer)
+        )  # fmt: skip
+        if not repo.release(account_sid, found.sid, until, event=event, key=key, answer=answer):
+            raise _not_found(ref)
 
 
 def list_owned(

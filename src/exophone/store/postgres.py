@@ -75,17 +75,18 @@ class PgRepository(Repository):
         cur = cast(psycopg.Cursor[Any], self.cur)
         return cur.execute(self._sql(sql), params, prepare=False)
 
-    # A purchase's event, inserted by the statement of the purchase (``bought``).
+    # The event of a change of a number, inserted by the statement that makes the change
+    # (``changed``, which returns the number's phone_number if it made it).
     _LOGGED = (
         "logged AS (INSERT INTO number_events"
         " (phone_number, at, event, account_sid, api_key, request_id, sid, details)"
-        " SELECT b.phone_number, ?, ?, ?, ?, ?, ?, ? FROM bought b)"
+        " SELECT c.phone_number, ?, ?, ?, ?, ?, ?, ? FROM changed c)"
     )
 
     def _claimed(self, update: str, params: list[Any], event: NumberEvent) -> Any:
         # The purchase and its event in one statement: one round trip, not two.
         self._exec(
-            f"WITH bought AS ({update}), {self._LOGGED} SELECT {self.NUMBER_ROW} FROM bought",
+            f"WITH changed AS ({update}), {self._LOGGED} SELECT {self.NUMBER_ROW} FROM changed",
             [*params, *self._event_row(event)[1:]],
         )
         return self.cur.fetchone()
@@ -125,36 +126,71 @@ class PgRepository(Repository):
                 friendly_name=p.friendly_name, voice_url=p.voice_url, sms_url=p.sms_url,
                 date_created=p.at, date_updated=p.at,
             )  # fmt: skip
-            recorded, key_params = self._answered(key, answer(bought))
-            try:
-                self._exec(
-                    f"WITH bought AS ({update} AND xmin::text = ? RETURNING phone_number),"
-                    f" {self._LOGGED}, {recorded} SELECT count(*) FROM bought",
-                    [*params, version, *self._event_row(event)[1:], *key_params],
-                )
-            except pg_errors.UniqueViolation as exc:
-                if exc.diag.constraint_name != "idempotency_keys_pkey":
-                    raise
-                raise KeyHeld(f"Idempotency-Key {key.key!r} is held already") from None
-            if self.cur.fetchone()[0]:
+            if self._changed(
+                f"{update} AND xmin::text = ?", [*params, version], event, key, answer(bought)
+            ):
                 return bought
 
+    def release(
+        self,
+        account_sid: str,
+        sid: str,
+        aging_until: int | None = None,
+        *,
+        event: NumberEvent | None = None,
+        key: AnswerKey | None = None,
+        answer: str | None = None,
+    ) -> bool:
+        """A release with its event and its key's answer is one statement as well."""
+        update, params = self._release_update(account_sid, sid, aging_until)
+        return self._changed(update, params, event, key, answer)
+
+    def _changed(
+        self,
+        update: str,
+        params: list[Any],
+        event: NumberEvent | None,
+        key: AnswerKey | None,
+        answer: str | None,
+    ) -> bool:
+        """Run a guarded UPDATE (without RETURNING) with the event it logs and, with a
+        key, the key's answer, as one statement; whether it changed the number. A key
+        held already fails the whole statement: KeyHeld, and nothing is changed."""
+        logged, event_params = "", list[Any]()
+        if event is not None:
+            logged, event_params = f", {self._LOGGED}", list(self._event_row(event)[1:])
+        recorded, key_params = "", list[Any]()
+        if key is not None and answer is not None:
+            recorded, key_params = self._answered(key, answer)
+        try:
+            self._exec(
+                f"WITH changed AS ({update} RETURNING phone_number){logged}{recorded}"
+                " SELECT count(*) FROM changed",
+                [*params, *event_params, *key_params],
+            )
+        except pg_errors.UniqueViolation as exc:
+            if key is None or exc.diag.constraint_name != "idempotency_keys_pkey":
+                raise
+            raise KeyHeld(f"Idempotency-Key {key.key!r} is held already") from None
+        return bool(self.cur.fetchone()[0])
+
     def _answered(self, key: AnswerKey, body: str) -> tuple[str, list[Any]]:
-        """The common table expressions that record ``body`` for ``key`` if ``bought``
-        bought, and their parameters: a new key is inserted without ON CONFLICT (a key
-        held already fails the statement, purchase and all), after a few expired keys
-        are purged; a held key is given its answer (as ``finish_idempotency_key``)."""
+        """The common table expressions (after a comma) that record ``body`` for ``key``
+        if ``changed`` changed the number, and their parameters: a new key is inserted
+        without ON CONFLICT (a key held already fails the statement, change and all),
+        after a few expired keys are purged; a held key is given its answer (as
+        ``finish_idempotency_key``)."""
         if key.held_since is not None:
             return (
-                "recorded AS (UPDATE idempotency_keys SET response_status = ?,"
+                ", recorded AS (UPDATE idempotency_keys SET response_status = ?,"
                 " response_body = ? WHERE account_sid = ? AND idem_key = ? AND locked_at = ?"
-                " AND response_status IS NULL AND EXISTS (SELECT FROM bought))",
+                " AND response_status IS NULL AND EXISTS (SELECT FROM changed))",
                 [key.status, body, key.account_sid, key.key, key.held_since],
             )
         return (
-            f"{self._PURGED}, recorded AS (INSERT INTO idempotency_keys (account_sid, idem_key,"
-            " fingerprint, created_at, locked_at, response_status, response_body)"
-            " SELECT ?, ?, ?, ?, ?, ?, ? FROM bought)",
+            f", {self._PURGED}, recorded AS (INSERT INTO idempotency_keys (account_sid,"
+            " idem_key, fingerprint, created_at, locked_at, response_status, response_body)"
+            " SELECT ?, ?, ?, ?, ?, ?, ? FROM changed)",
             [key.purge_before, key.purge_limit, key.account_sid, key.key, key.fingerprint,
              key.now, key.now, key.status, body],
         )  # fmt: skip

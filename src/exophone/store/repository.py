@@ -714,18 +714,43 @@ class Repository:
         row = self.cur.fetchone()
         return None if row is None else self._to_number(row)
 
-    def release(self, account_sid: str, sid: str, aging_until: int | None = None) -> bool:
+    def release(
+        self,
+        account_sid: str,
+        sid: str,
+        aging_until: int | None = None,
+        *,
+        event: NumberEvent | None = None,
+        key: AnswerKey | None = None,
+        answer: str | None = None,
+    ) -> bool:
         """Take a number from the account: aging until ``aging_until``, or for sale at once
-        without one. False if the account does not own it."""
+        without one. False if the account does not own it. A release made appends
+        ``event`` to the number's audit trail and, with ``key``, records ``answer`` for it
+        (``record_answer``)."""
+        update, params = self._release_update(account_sid, sid, aging_until)
+        self._exec(update, params)
+        if self.cur.rowcount != 1:
+            return False
+        if event is not None:
+            self.insert_events([event])
+        if key is not None and answer is not None:
+            self.record_answer(key, answer)
+        return True
+
+    @staticmethod
+    def _release_update(
+        account_sid: str, sid: str, aging_until: int | None
+    ) -> tuple[str, list[Any]]:
+        """``release``'s guarded UPDATE and its parameters."""
         status = NumberStatus.AVAILABLE if aging_until is None else NumberStatus.AGING
-        self._exec(
+        return (
             "UPDATE numbers SET status = ?, aging_until = ?, last_owner = account_sid,"
             " account_sid = NULL, sid = NULL, friendly_name = NULL, voice_url = NULL,"
             " sms_url = NULL, date_created = NULL, date_updated = NULL"
             " WHERE sid = ? AND account_sid = ?",
-            (status.value, aging_until, sid, account_sid),
+            [status.value, aging_until, sid, account_sid],
         )
-        return bool(self.cur.rowcount == 1)
 
     def earliest_aging(self) -> int | None:
         """The first deadline of the aging numbers, from the small partial index."""
