@@ -108,7 +108,9 @@ def test_same_key_on_another_method_or_path_answers_422(api: Api) -> None:
     sid = bought.json()["sid"]
     release = api.delete(api.path(f"{BUY}/{sid}"), headers=keyed(key))
     assert release.status_code == 422
-    assert owned_count(api.world.ctx) == 1  # not released
+    assert owned_count(api.world.ctx) == 1  # not released, and no release logged:
+    with api.world.ctx.store.transaction() as repo:  # the key failed the change whole
+        assert [e.event.value for e in repo.events(NUMBER)] == ["bought"]
 
 
 def test_keys_belong_to_their_account(api: Api) -> None:
