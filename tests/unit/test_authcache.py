@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -99,3 +100,71 @@ def test_no_token_is_kept_in_clear() -> None:
 
 def test_settling_outlasts_the_longest_trust() -> None:
     assert authcache.SETTLE > authcache.MAX_AGE
+
+
+class VersionReads:
+    """A version read that takes ``seconds`` and counts its calls; ``fail`` makes it raise."""
+
+    def __init__(self, version: int = 7, seconds: float = 0.01, fail: bool = False) -> None:
+        self.version, self.seconds, self.fail = version, seconds, fail
+        self.calls = 0
+
+    async def __call__(self) -> int:
+        self.calls += 1
+        await asyncio.sleep(self.seconds)
+        if self.fail:
+            raise ConnectionError("database gone")
+        return self.version
+
+
+def test_requests_that_find_the_version_stale_together_read_it_once() -> None:
+    cache, read = CredentialCache(), VersionReads(version=9)
+
+    async def many() -> None:
+        await asyncio.gather(*(cache.refresh(read) for _ in range(50)))
+
+    asyncio.run(many())
+    assert read.calls == 1
+    assert cache.fresh() and cache.version == 9
+    asyncio.run(cache.refresh(read))  # refresh always reads: callers ask when it is stale
+    assert read.calls == 2
+
+
+def test_a_failed_read_lets_its_waiters_go_on_stale() -> None:
+    cache, read = CredentialCache(), VersionReads(fail=True)
+
+    async def first_and_waiters() -> list[object]:
+        return await asyncio.gather(
+            *(cache.refresh(read) for _ in range(5)), return_exceptions=True
+        )
+
+    outcomes = asyncio.run(first_and_waiters())
+    assert read.calls == 1
+    assert isinstance(outcomes[0], ConnectionError) and outcomes[1:] == [None] * 4
+    assert not cache.fresh()  # the waiters verify their credentials in the database
+    read.fail = False
+    asyncio.run(cache.refresh(read))
+    assert read.calls == 2 and cache.fresh()
+
+
+def test_a_cancelled_waiter_leaves_the_read_to_finish() -> None:
+    cache, read = CredentialCache(), VersionReads(version=3, seconds=0.05)
+
+    async def cancel_one() -> None:
+        first = asyncio.ensure_future(cache.refresh(read))
+        await asyncio.sleep(0)
+        waiter = asyncio.ensure_future(cache.refresh(read))
+        await asyncio.sleep(0.01)
+        waiter.cancel()
+        await first
+
+    asyncio.run(cancel_one())
+    assert read.calls == 1 and cache.version == 3 and cache.fresh()
+
+
+def test_a_slow_read_is_trusted_only_from_its_start() -> None:
+    """What a read found is as old as its start: waiters of a read slower than
+    MAX_AGE do not trust the cache when it ends."""
+    cache, read = CredentialCache(max_age=0.02), VersionReads(seconds=0.05)
+    asyncio.run(cache.refresh(read))
+    assert cache.version == 7 and not cache.fresh()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
+from functools import partial
 
 import falcon
 import falcon.asgi
@@ -36,8 +36,7 @@ class Resource:
         cache = ctx.credentials
         header = req.get_header("Authorization") or ""
         if cache.enabled and not cache.fresh():
-            started = time.monotonic()
-            cache.observe(await ctx.store.read(accounts.credentials_version, ctx), started)
+            await cache.refresh(partial(ctx.store.read, accounts.credentials_version, ctx))
         hit = cache.lookup(header)
         if hit is not None:
             key, sid = hit.key, hit.account_sid
