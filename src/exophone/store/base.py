@@ -47,9 +47,10 @@ class Store(abc.ABC):
         """A unit of work; ``write=True`` takes the write lock up front where that matters."""
 
     def statements(self) -> AbstractContextManager[Repository]:
-        """A repository whose every statement is a transaction of its own, for a write
-        that one statement makes: on PostgreSQL it saves the round trips of BEGIN and
-        COMMIT. Engines that gain nothing give a write transaction."""
+        """A repository whose every statement is a transaction of its own, for writes
+        each of which one statement makes (a purchase, a release, taking a key): on
+        PostgreSQL it saves the round trips of BEGIN and COMMIT. Engines that gain
+        nothing give a write transaction, which the whole block shares."""
         return self.transaction(write=True)
 
     @abc.abstractmethod
