@@ -85,11 +85,7 @@ class PgRepository(Repository):
 
     def _claimed(self, update: str, params: list[Any], event: NumberEvent) -> Any:
         # The purchase and its event in one statement: one round trip, not two.
-        self._exec(
-            f"WITH changed AS ({update}), {self._LOGGED} SELECT {self.NUMBER_ROW} FROM changed",
-            [*params, *self._event_row(event)[1:]],
-        )
-        return self.cur.fetchone()
+        return self._changed(update, params, event, None, None, self.NUMBER_ROW)
 
     def claim(
         self,
@@ -109,6 +105,7 @@ class PgRepository(Repository):
             return super().claim(purchase, event=event, reclaim=reclaim)
         update, params = self._claim_update(purchase, reclaim)
         p = purchase
+        status = NumberStatus.AGING if reclaim else NumberStatus.AVAILABLE
         while True:
             seen = self._exec(
                 f"SELECT {self.NUMBER_ROW}, last_owner, xmin::text FROM numbers"
@@ -118,7 +115,6 @@ class PgRepository(Repository):
             if seen is None:
                 return None
             number, last_owner, version = self._to_number(seen[:-2]), seen[-2], seen[-1]
-            status = NumberStatus.AGING if reclaim else NumberStatus.AVAILABLE
             if number.status != status or (reclaim and last_owner != p.account_sid):
                 return None
             bought = replace(
@@ -126,9 +122,11 @@ class PgRepository(Repository):
                 friendly_name=p.friendly_name, voice_url=p.voice_url, sms_url=p.sms_url,
                 date_created=p.at, date_updated=p.at,
             )  # fmt: skip
-            if self._changed(
-                f"{update} AND xmin::text = ?", [*params, version], event, key, answer(bought)
-            ):
+            made = self._changed(
+                f"{update} AND xmin::text = ? RETURNING phone_number",
+                [*params, version], event, key, answer(bought),
+            )  # fmt: skip
+            if made[0]:
                 return bought
 
     def release(
@@ -143,7 +141,8 @@ class PgRepository(Repository):
     ) -> bool:
         """A release with its event and its key's answer is one statement as well."""
         update, params = self._release_update(account_sid, sid, aging_until)
-        return self._changed(update, params, event, key, answer)
+        made = self._changed(f"{update} RETURNING phone_number", params, event, key, answer)
+        return bool(made[0])
 
     def _changed(
         self,
@@ -152,10 +151,12 @@ class PgRepository(Repository):
         event: NumberEvent | None,
         key: AnswerKey | None,
         answer: str | None,
-    ) -> bool:
-        """Run a guarded UPDATE (without RETURNING) with the event it logs and, with a
-        key, the key's answer, as one statement; whether it changed the number. A key
-        held already fails the whole statement: KeyHeld, and nothing is changed."""
+        select: str = "count(*)",
+    ) -> Any:
+        """Run a guarded UPDATE (its RETURNING gives at least phone_number) with the
+        event it logs and, with a key, the key's answer, as one statement; the row that
+        ``select`` makes of what it changed (by default, how many numbers: 0 or 1). A
+        key held already fails the whole statement: KeyHeld, and nothing is changed."""
         logged, event_params = "", list[Any]()
         if event is not None:
             logged, event_params = f", {self._LOGGED}", list(self._event_row(event)[1:])
@@ -164,15 +165,14 @@ class PgRepository(Repository):
             recorded, key_params = self._answered(key, answer)
         try:
             self._exec(
-                f"WITH changed AS ({update} RETURNING phone_number){logged}{recorded}"
-                " SELECT count(*) FROM changed",
+                f"WITH changed AS ({update}){logged}{recorded} SELECT {select} FROM changed",
                 [*params, *event_params, *key_params],
             )
         except pg_errors.UniqueViolation as exc:
             if key is None or exc.diag.constraint_name != "idempotency_keys_pkey":
                 raise
             raise KeyHeld(f"Idempotency-Key {key.key!r} is held already") from None
-        return bool(self.cur.fetchone()[0])
+        return self.cur.fetchone()
 
     def _answered(self, key: AnswerKey, body: str) -> tuple[str, list[Any]]:
         """The common table expressions (after a comma) that record ``body`` for ``key``
