@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -165,6 +167,44 @@ def test_a_retry_while_the_first_runs_answers_409(api: Api) -> None:
     assert idempotency.finish(ctx, claim, 201, '{"done": true}')
     done = api.post(path, data={"PhoneNumber": NUMBER}, headers=keyed("slow"))
     assert (done.status_code, done.json()) == (201, {"done": True})
+
+
+def test_a_retry_to_the_same_process_while_the_first_runs_answers_409(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if api.mode != "http":
+        pytest.skip("holding a request mid-way needs the real HTTP server")
+    store = api.world.ctx.store
+    write, entered, go_on = store.write, threading.Event(), threading.Event()
+
+    async def held_write(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """The first keyed purchase waits (without blocking the server) until told."""
+        if fn is numbers.buy and "claim" in kwargs and not entered.is_set():
+            entered.set()
+            while not go_on.is_set():
+                await asyncio.sleep(0.005)
+        return await write(fn, *args, **kwargs)
+
+    monkeypatch.setattr(store, "write", held_write)
+    path = api.path(BUY)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(api.post, path, data={"PhoneNumber": NUMBER}, headers=keyed("held"))
+        assert entered.wait(10)
+        busy = api.post(path, data={"PhoneNumber": NUMBER}, headers=keyed("held"))
+        other = api.post(path, data={"PhoneNumber": "+918023456702"}, headers=keyed("held"))
+        go_on.set()
+        done = first.result(timeout=30)
+    for refused in (busy, other):
+        assert refused.status_code == 409
+        assert "still in progress" in rest_exception(refused)["Message"]
+        assert refused.headers["Retry-After"] == "1"
+    assert done.status_code == 200, done.text
+    # The 409s were not recorded: the retry now gets the first answer.
+    again = api.post(path, data={"PhoneNumber": NUMBER}, headers=keyed("held"))
+    assert (again.status_code, again.json()) == (200, done.json())
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert owned_count(api.world.ctx) == 1
+    assert api.world.ctx.keys_running == set()
 
 
 @dataclass

@@ -12,7 +12,9 @@ change with ``await write(...)``, which hands the service call the key's claim:
         ...
         await idempotency.write(self.ctx, req, numbers.buy, self.ctx, ..., answer=...)
 
-Without the header nothing changes. With it, the service call records the key
+Without the header nothing changes. With it, a key that another request of
+this process is running with answers 409 at once (``expect``). Otherwise the
+service call records the key
 with its answer in its own transaction. If the key is held already, the
 change rolls back and ``begin`` decides: the response becomes the first answer
 to the key (``Idempotent-Replayed: true``), a 422 or a 409, or the request runs
@@ -34,7 +36,7 @@ import falcon
 import falcon.asgi
 
 from exophone.api.errors import rest_exception
-from exophone.domain.errors import ExophoneError
+from exophone.domain.errors import ExophoneError, InProgress
 from exophone.service import idempotency
 from exophone.service.context import Context
 
@@ -58,11 +60,24 @@ Responder = Callable[Concatenate[R, falcon.asgi.Request, falcon.asgi.Response, P
 def expect(
     ctx: Context, req: falcon.asgi.Request, account_sid: str, params: dict[str, str]
 ) -> None:
-    """Note the request's key, if it has one (a 400 for an unusable one), as a new claim."""
+    """Note the request's key, if it has one (a 400 for an unusable one), as a new claim.
+
+    A key that a request of this process is still running with answers 409 (with
+    ``Retry-After``) at once, and is not recorded: the retry a moment later gets the
+    first answer. (A retry that reaches another process waits for the first one's
+    change to commit, finds the key held and replays the answer.)
+    """
     header = req.get_header(HEADER)
     if header is None:
         return
     key = idempotency.check_key(header)
+    running = (account_sid, key)
+    if running in ctx.keys_running:
+        raise InProgress(
+            f"A request with Idempotency-Key '{key}' is still in progress; retry it in a moment"
+        )
+    ctx.keys_running.add(running)
+    req.context.idempotency_running = running
     digest = idempotency.fingerprint(req.method, req.path, params)
     req.context.idempotency_claim = idempotency.new_claim(ctx, account_sid, key, digest)
 
@@ -121,6 +136,21 @@ def recorded(responder: Responder[R, P]) -> Responder[R, P]:
 
     @functools.wraps(responder)
     async def wrapper(
+        self: R,
+        req: falcon.asgi.Request,
+        resp: falcon.asgi.Response,
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> None:
+        try:
+            await _respond(self, req, resp, *args, **kwargs)
+        finally:
+            running = getattr(req.context, "idempotency_running", None)
+            if running is not None:
+                self.ctx.keys_running.discard(running)
+
+    async def _respond(
         self: R,
         req: falcon.asgi.Request,
         resp: falcon.asgi.Response,

@@ -42,6 +42,8 @@ class Context:
     catalogue: Catalogue = field(default_factory=Catalogue.default)
     # Verified credentials of this process; not kept in test mode (its resets change them).
     credentials: CredentialCache = field(default_factory=CredentialCache)
+    # The (account, Idempotency-Key) pairs of this process's requests still running.
+    keys_running: set[tuple[str, str]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if self.settings.test_mode:
