@@ -14,10 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from exophone.domain.errors import Conflict, Unprocessable
+from exophone.domain.errors import Conflict, ServiceUnavailable, Unprocessable
 from exophone.domain.model import NumberStatus
 from exophone.service import accounts, idempotency, numbers
 from exophone.service.context import Context
+from exophone.store.postgres import MAX_REREADS
 from tests.conftest import Api, World, basic
 
 NUMBER = "+918023456701"
@@ -294,15 +295,9 @@ def test_a_keyed_buy_back_records_its_answer(api: Api) -> None:
     assert again.headers["Idempotent-Replayed"] == "true"
 
 
-def test_a_number_changed_after_it_was_read_is_read_again(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """PostgreSQL makes a keyed purchase's answer from the number as read, and buys only
-    if the row is still that version: a number changed in between (a new price from an
-    import) is read again, and the answer recorded is the number as bought."""
-    ctx = world.ctx
-    if ctx.store.dialect != "postgresql":
-        pytest.skip("SQLite reads and buys in one write transaction")
+def interfere(ctx: Context, monkeypatch: pytest.MonkeyPatch, times: int) -> list[str]:
+    """Change the number from another connection right after each of the first ``times``
+    reads a keyed purchase makes of it; returns those reads as they come."""
     reads: list[str] = []
     statements = ctx.store.statements
 
@@ -314,7 +309,7 @@ def test_a_number_changed_after_it_was_read_is_read_again(
             done = self.cur.execute(sql, *args, **kwargs)
             if "xmin" in sql and sql.startswith("SELECT"):
                 reads.append(sql)
-                if len(reads) == 1:  # another connection changes the number, once
+                if len(reads) <= times:  # another connection changes the number
                     with ctx.store.transaction(write=True) as other:
                         other.cur.execute(
                             "UPDATE numbers SET rental_price = rental_price + 7"
@@ -332,10 +327,23 @@ def test_a_number_changed_after_it_was_read_is_read_again(
             repo.cur = Interfering(repo.cur)
             yield repo
 
+    monkeypatch.setattr(ctx.store, "statements", interfered)
+    return reads
+
+
+def test_a_number_changed_after_it_was_read_is_read_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL makes a keyed purchase's answer from the number as read, and buys only
+    if the row is still that version: a number changed in between (a new price from an
+    import) is read again, and the answer recorded is the number as bought."""
+    ctx = world.ctx
+    if ctx.store.dialect != "postgresql":
+        pytest.skip("SQLite reads and buys in one write transaction")
     with ctx.store.transaction() as repo:
         number = repo.get_number(NUMBER)
     assert number is not None
-    monkeypatch.setattr(ctx.store, "statements", interfered)
+    reads = interfere(ctx, monkeypatch, times=1)
     claim = idempotency.new_claim(ctx, "acme", "changed", "d")
     bought = numbers.buy(
         ctx, "acme", NUMBER, claim=claim, answer=lambda n: f"{n.rental_price} {n.sid}"
@@ -346,6 +354,24 @@ def test_a_number_changed_after_it_was_read_is_read_again(
         held = repo.get_idempotency_key("acme", "changed")
         assert repo.get_number(NUMBER) == bought
     assert held is not None and held[3] == f"{number.rental_price + 7} {bought.sid}"
+
+
+def test_a_number_that_keeps_changing_gives_up_with_503(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reads again are bounded: a number changed after every read (a stream of
+    imports) ends the purchase with a 503 to retry, having bought and recorded nothing."""
+    ctx = world.ctx
+    if ctx.store.dialect != "postgresql":
+        pytest.skip("SQLite reads and buys in one write transaction")
+    reads = interfere(ctx, monkeypatch, times=10_000)
+    claim = idempotency.new_claim(ctx, "acme", "changing", "d")
+    with pytest.raises(ServiceUnavailable, match="kept changing"):
+        numbers.buy(ctx, "acme", NUMBER, claim=claim, answer=lambda n: "{}")
+    assert len(reads) == MAX_REREADS
+    assert owned_count(ctx) == 0
+    with ctx.store.transaction() as repo:
+        assert repo.get_idempotency_key("acme", "changing") is None
 
 
 def test_a_retry_that_could_buy_again_rolls_back_and_replays(api: Api) -> None:

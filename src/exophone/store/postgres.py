@@ -19,7 +19,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 
-from exophone.domain.errors import BadRequest
+from exophone.domain.errors import BadRequest, ServiceUnavailable
 from exophone.domain.model import Number, NumberEvent, NumberStatus, Purchase
 from exophone.store import bulk
 from exophone.store.base import Store, in_executor
@@ -49,6 +49,9 @@ def _split_schema(url: str) -> tuple[str, str | None]:
 
 
 # A batch row's values (exophone.store.bulk) as the numbers columns' types.
+# Reads of a number a keyed purchase makes, each after someone else changed it, before
+# it gives up with a 503.
+MAX_REREADS = 20
 _CASTS = {"sms": "boolean", "voice": "boolean", "vanity": "boolean", "incoming_pulse": "integer"}
 _BATCH_VALUES = tuple(
     f"(e ->> {i})::{_CASTS.get(c, 'bigint' if c.endswith(('price', 'rate')) else 'text')}"
@@ -106,7 +109,7 @@ class PgRepository(Repository):
         update, params = self._claim_update(purchase, reclaim)
         p = purchase
         status = NumberStatus.AGING if reclaim else NumberStatus.AVAILABLE
-        while True:
+        for _ in range(MAX_REREADS):
             seen = self._exec(
                 f"SELECT {self.NUMBER_ROW}, last_owner, xmin::text FROM numbers"
                 " WHERE phone_number = ?",
@@ -128,6 +131,10 @@ class PgRepository(Repository):
             )  # fmt: skip
             if made[0]:
                 return bought
+        # Each read again followed a change someone else committed to the number.
+        raise ServiceUnavailable(
+            f"{p.phone_number} kept changing while it was being bought; try again shortly"
+        )
 
     def release(
         self,
