@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import random
 import re
+import uuid
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 from yoyo import get_backend, read_migrations
 
@@ -21,7 +25,9 @@ from exophone.domain.numbers import NumberType
 from exophone.domain.patterns import Path, bucketed, grams, number_filter_tokens
 from exophone.service import accounts, inventory, numbers
 from exophone.service.context import Context
+from exophone.store import open_store
 from exophone.store.repository import PG_TOKENS_OF_NUMBERS
+from tests.conftest import POSTGRES_URL
 
 L, M = NumberType.LANDLINE, NumberType.MOBILE
 
@@ -57,6 +63,10 @@ def _execute(ctx: Context, sql: str, *params: object) -> None:
 
 @pytest.fixture
 def stocked(ctx: Context) -> Context:
+    return _stock(ctx)
+
+
+def _stock(ctx: Context) -> Context:
     """Some 1,400 Indian numbers, some without SMS or voice, some sold, some vanity."""
     accounts.create_account(ctx, "Acme", "acme")
     inventory.generate_numbers(ctx, "IN", L, 800, seed=3)
@@ -157,6 +167,52 @@ def test_every_path_answers_exactly_the_matching_numbers_for_sale(stocked: Conte
             paths.add(q.plan.path)
             assert sorted(_search(stocked, q)) == _expected(rows, q), text
     assert paths == {Path.SCAN, Path.PREFIX, Path.INDEX}
+
+
+@pytest.fixture
+def icu_ctx() -> Iterator[Context]:
+    """A store in a PostgreSQL database whose default collation is ICU's en-US, as a
+    database made with a linguistic locale has: '+' and ':' weigh nothing there, and
+    digits sort before letters."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need EXOPHONE_TEST_POSTGRES_URL (set by .ci/run)")
+    name = f"t_icu_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(
+            f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'"
+            " LOCALE 'C.UTF-8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+        )
+    url = urlsplit(POSTGRES_URL)._replace(path=f"/{name}").geturl()
+    context = Context(store=open_store(url), settings=Settings(database_url=url, rate_limit=0))
+    try:
+        yield context
+    finally:
+        context.store.close()
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def test_an_anchored_pattern_finds_its_numbers_under_a_linguistic_collation(
+    icu_ctx: Context,
+) -> None:
+    with icu_ctx.store.transaction() as repo:
+        repo.cur.execute("SELECT '+918023' < '+91802:', '+918023' < '+91802A'")
+        assert repo.cur.fetchone() == (False, True)  # the collation this test is about
+    _stock(icu_ctx)
+    rows = _rows(icu_ctx)
+    # The first two and three digits of some numbers, and a start no number has.
+    texts = {f"^{r.national[:n]}" for r in rows[::40] for n in (2, 3)} | {"^8*", "^0000"}
+    found = 0
+    for text in sorted(texts):
+        for kind in (L, M):
+            q = _query(text, kind, limit=50)
+            assert q.plan.path is Path.PREFIX, text
+            expected = _expected(rows, q)[:50]
+            found += len(expected)
+            assert _search(icu_ctx, q) == expected, text
+            spread = replace(q, start=0.5)
+            assert set(_search(icu_ctx, spread)) <= set(_expected(rows, q)), text
+    assert found > 500
 
 
 def test_filters_combine_on_every_path(stocked: Context) -> None:
@@ -519,7 +575,7 @@ def test_an_anchored_pattern_walks_a_range(stocked: Context) -> None:
         assert "phone_number>? AND phone_number<?" in plan
     else:
         assert "phone_number >= '+9180'" in plan
-        assert "phone_number < '+9180:'" in plan
+        assert "phone_number < '+9180A'" in plan
 
 
 # -- where a page starts ---------------------------------------------------------------------

@@ -98,6 +98,15 @@ _TYPES = {t.value: t for t in NumberType}
 _STATUSES = {s.value: s for s in NumberStatus}
 
 
+def _prefix_end(prefix: str) -> str:
+    """A bound above every number that starts with ``prefix`` and below every other
+    number after it: the prefix and a letter. Digits sort before letters in every
+    collation a database gives text: bytewise (SQLite's, PostgreSQL's "C") and the
+    linguistic ones (a PostgreSQL database made with en_US or an ICU locale), which
+    also weigh '+' and most punctuation as nothing, so the bound cannot be punctuation."""
+    return prefix + "A"
+
+
 def _owned_sql(row: str, column: str) -> str:
     return f"SELECT {row} FROM numbers WHERE {column} = ? AND account_sid = ?"
 
@@ -491,9 +500,8 @@ class Repository:
             where.append(f"{a}region = ?")
             params.append(q.region)
         if q.plan.path is Path.PREFIX:
-            # Digits sort before ':', so these are the numbers that start with the prefix.
             where.append(f"{a}phone_number >= ? AND {a}phone_number < ?")
-            params += [q.plan.prefix, q.plan.prefix + ":"]
+            params += [q.plan.prefix, _prefix_end(q.plan.prefix)]
         return where, params
 
     def _search_sql(
@@ -616,9 +624,9 @@ class Repository:
         for low_end in (True, False):
             if prefix is None:
                 bound, bound_params = f"({columns}) {'>=' if low_end else '<='} ({marks})", values
-            else:  # digits sort before ':', so the prefix's numbers lie in between
+            else:  # the prefix's numbers lie in between
                 bound = f"({columns}, phone_number) {'>=' if low_end else '<'} ({marks}, ?)"
-                bound_params = [*values, prefix if low_end else prefix + ":"]
+                bound_params = [*values, prefix if low_end else _prefix_end(prefix)]
             order = ", ".join(f"{c}{'' if low_end else ' DESC'}" for c in [*key, "phone_number"])
             self._exec(
                 f"SELECT {columns}, phone_number FROM numbers WHERE {bound}"
