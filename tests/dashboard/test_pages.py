@@ -323,6 +323,25 @@ def test_another_accounts_number_is_not_found(site: Site) -> None:
     assert numbers.get(site.world.ctx, "other", theirs.sid).sid == theirs.sid
 
 
+def test_an_unexpected_failure_is_a_page_not_json(
+    site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    mine = numbers.buy(site.world.ctx, "acme", KA_SMS)
+    site.sign_in()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(numbers, "get", broken)
+    resp = site.get(f"/dashboard/numbers/{mine.sid}")
+    assert resp.status_code == 500
+    assert resp.headers["content-type"].startswith("text/html")
+    assert "Something went wrong" in resp.text
+    assert "secret detail" not in resp.text and "RestException" not in resp.text
+    assert resp.headers["X-Frame-Options"]  # the security headers, as on every page
+    assert "secret detail" in caplog.text  # logged for the operator
+
+
 # -- find and buy -----------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ headers on the way out.
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from functools import cache
@@ -41,6 +42,10 @@ CSRF_REFUSED = (
 SESSION_ENDED = (
     "Your session has ended: the API key was revoked or the account disabled. Sign in again."
 )
+log = logging.getLogger("exophone.dashboard")
+
+UNEXPECTED = "Something went wrong on our side. It has been logged; try again in a moment."
+
 TITLES = {
     400: "That did not work",
     401: "Sign-in failed",
@@ -142,6 +147,18 @@ class Dashboard:
                 status=exc.status,
                 title=TITLES.get(exc.status, "Something went wrong"),
                 message=text.humane(exc.message),
+            )
+        except Exception:
+            # A page, not the API's JSON envelope; the details go to the log only.
+            log.exception("unexpected error on %s %s", req.method, req.path)
+            self.render(
+                req,
+                resp,
+                session,
+                "error.html",
+                status=500,
+                title="Something went wrong",
+                message=UNEXPECTED,
             )
         self._finish(req, resp, session, started)
 
