@@ -12,16 +12,15 @@ change with ``await write(...)``, which hands the service call the key's claim:
         ...
         await idempotency.write(self.ctx, req, numbers.buy, self.ctx, ..., answer=...)
 
-Without the header nothing changes. With it, a key that another request of
-this process is running with answers 409 at once (``expect``). Otherwise the
-service call records the key
-with its answer in its own transaction. If the key is held already, the
-change rolls back and ``begin`` decides: the response becomes the first answer
-to the key (``Idempotent-Replayed: true``), a 422 or a 409, or the request runs
-again holding the key. ``recorded`` stores an error answer the responder gave
-too, so a retry gets the same status and body. An unexpected failure (a 5xx) is
-not stored: a key taken by ``begin`` is given up and a retry runs the request
-anew.
+Without the header nothing changes. With it, a key that another request of this
+process is running with answers 409 at once (``expect``). Otherwise the service
+call records the key with its answer in its own transaction. If the key is held
+already, the change rolls back and ``begin`` decides: the response becomes the
+first answer to the key (``Idempotent-Replayed: true``), a 422 or a 409, or the
+request runs again holding the key. ``recorded`` stores an error answer the
+responder gave too, so a retry gets the same status and body. An unexpected
+failure (a 5xx) is not stored: a key taken by ``begin`` is given up and a retry
+runs the request anew.
 """
 
 from __future__ import annotations

@@ -148,6 +148,8 @@ class Dashboard:
                 title=TITLES.get(exc.status, "Something went wrong"),
                 message=text.humane(exc.message),
             )
+        except falcon.HTTPError:
+            raise  # the framework's own answers (none of the pages raise one today)
         except Exception:
             # A page, not the API's JSON envelope; the details go to the log only.
             log.exception("unexpected error on %s %s", req.method, req.path)

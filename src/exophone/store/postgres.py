@@ -48,10 +48,10 @@ def _split_schema(url: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(query=rest)), schema
 
 
-# A batch row's values (exophone.store.bulk) as the numbers columns' types.
 # Reads of a number a keyed purchase makes, each after someone else changed it, before
 # it gives up with a 503.
 MAX_REREADS = 20
+# A batch row's values (exophone.store.bulk) as the numbers columns' types.
 _CASTS = {"sms": "boolean", "voice": "boolean", "vanity": "boolean", "incoming_pulse": "integer"}
 _BATCH_VALUES = tuple(
     f"(e ->> {i})::{_CASTS.get(c, 'bigint' if c.endswith(('price', 'rate')) else 'text')}"
