@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import abc
-import asyncio
 import logging
 import random
 import time
@@ -123,11 +122,3 @@ class Store(abc.ABC):
 
         with self.transaction(write=True) as repo:
             reset(repo, self.dialect, account_sid)
-
-
-async def in_executor(
-    loop_executor: object | None, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
-) -> T:
-    """Run ``fn`` on an executor of the running loop (``None``: the default one)."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(loop_executor, lambda: fn(*args, **kwargs))  # type: ignore[arg-type]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
@@ -22,7 +21,7 @@ from psycopg_pool import ConnectionPool
 from exophone.domain.errors import BadRequest, ServiceUnavailable
 from exophone.domain.model import Number, NumberEvent, NumberStatus, Purchase
 from exophone.store import bulk
-from exophone.store.base import Store, in_executor
+from exophone.store.base import Store
 from exophone.store.repository import (
     NUMBER_COLUMNS,
     AnswerKey,
@@ -31,6 +30,7 @@ from exophone.store.repository import (
     _number,
     _owned_sql,
 )
+from exophone.store.threads import Workers
 
 SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 P = ParamSpec("P")
@@ -276,7 +276,7 @@ class PostgresStore(Store):
             kwargs={"autocommit": True, "options": options},
             open=True,
         )
-        self._threads = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="exophone-pg")
+        self._threads = Workers(pool_size, "exophone-pg")
 
     def yoyo_url(self) -> str:
         return self.url.replace("postgresql://", "postgresql+psycopg://", 1).replace(
@@ -301,10 +301,10 @@ class PostgresStore(Store):
             yield PgRepository(cur)
 
     async def read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        return await in_executor(self._threads, self.retrying, partial(fn, *args, **kwargs))
+        return await self._threads.run(partial(self.retrying, partial(fn, *args, **kwargs)))
 
     async def write(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        return await in_executor(self._threads, self.retrying, partial(fn, *args, **kwargs))
+        return await self._threads.run(partial(self.retrying, partial(fn, *args, **kwargs)))
 
     def is_transient(self, exc: BaseException) -> bool:
         return isinstance(exc, pg_errors.SerializationFailure | pg_errors.DeadlockDetected)
@@ -314,5 +314,5 @@ class PostgresStore(Store):
             conn.execute("SELECT 1")
 
     def close(self) -> None:
-        self._threads.shutdown(wait=True)
+        self._threads.close()
         self.pool.close()

@@ -30,14 +30,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, closing, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from exophone.store.base import Store, in_executor
+from exophone.store.base import Store
 from exophone.store.repository import Repository, register_grams
+from exophone.store.threads import Workers
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -78,7 +78,7 @@ class SQLiteStore(Store):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exophone-sqlite-w")
+        self._writer = Workers(1, "exophone-sqlite-w")
         self._stop = threading.Event()
         self._checkpointer: threading.Thread | None = None
         if checkpoint_every is not None:
@@ -208,10 +208,10 @@ class SQLiteStore(Store):
                 # The call's transactions that hit the lock were rolled back whole.
             finally:
                 self._local.inline = False
-        return await in_executor(self._writer, self.retrying, call)
+        return await self._writer.run(partial(self.retrying, call))
 
     async def write_bulk(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        return await in_executor(self._writer, self.retrying, partial(fn, *args, **kwargs))
+        return await self._writer.run(partial(self.retrying, partial(fn, *args, **kwargs)))
 
     def is_transient(self, exc: BaseException) -> bool:
         # SQLITE_BUSY ("database is locked") outlived the busy timeout.
@@ -224,7 +224,7 @@ class SQLiteStore(Store):
         self._stop.set()
         if self._checkpointer is not None:
             self._checkpointer.join()
-        self._writer.shutdown(wait=True)
+        self._writer.close()
         with self._lock:
             for conn in self._connections:
                 conn.close()
